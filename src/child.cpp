@@ -1,0 +1,79 @@
+#include "child.h"
+
+#include <net/if.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "error.h"
+#include "guest_network.h"
+#include "handshake.h"
+#include "tap_device.h"
+
+namespace portwrap {
+namespace {
+
+[[noreturn]] void fail(int socket, int exit_status, handshake::ToParentKind kind, const std::string& text) noexcept
+{
+    handshake::send_to_parent(socket, handshake::ToParent::make(kind, exit_status, text));
+    _exit(exit_status);
+}
+
+// Blocks until the parent says `expected`. Any other answer, or the parent's end
+// closing, means the parent has given up: leave quietly, it reports the reason.
+void await(int socket, handshake::ToChild expected) noexcept
+{
+    handshake::ToChild message{};
+    if (handshake::receive_from_parent(socket, message) != handshake::Received::Message || message != expected)
+        _exit(kExitSetupFailure);
+}
+
+void set_up_network(int socket)
+{
+    UniqueFd tap = open_tap(guest_network::kTapName);
+    const int ifindex = static_cast<int>(if_nametoindex(guest_network::kTapName));
+    if (ifindex == 0)
+        throw_errno(std::string("cannot find ") + guest_network::kTapName + " after creating it");
+    guest_network::configure(ifindex);
+    if (!handshake::send_to_parent(socket, handshake::ToParent::make(handshake::ToParentKind::Ready, 0, ""),
+                                   tap.get()))
+        throw_errno("cannot pass the TAP fd to portwrap");
+}
+
+}  // namespace
+
+void run_child(const ChildPlan& plan) noexcept
+{
+    // Die with portwrap, even when it is SIGKILLed. The signal is armed only now, so a
+    // parent that died before this line is caught by the getppid() check.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != plan.parent)
+        _exit(kExitSetupFailure);
+
+    await(plan.socket, handshake::ToChild::MapsWritten);
+    try {
+        set_up_network(plan.socket);
+    } catch (const std::exception& e) {
+        fail(plan.socket, kExitSetupFailure, handshake::ToParentKind::Failed, e.what());
+    }
+    await(plan.socket, handshake::ToChild::Go);
+
+    sigprocmask(SIG_SETMASK, &plan.exec_sigmask, nullptr);
+    execvp(plan.argv[0], plan.argv);
+    // Still here: exec failed. The socket is close-on-exec, so on success the parent
+    // sees end-of-file instead of this message.
+    const int err = errno;
+    const std::string command = plan.argv[0];
+    if (err == ENOENT && command.find('/') == std::string::npos)
+        fail(plan.socket, kExitNotFound, handshake::ToParentKind::ExecFailed,
+             "cannot run '" + command + "': command not found");
+    if (err == ENOENT)
+        fail(plan.socket, kExitNotFound, handshake::ToParentKind::ExecFailed,
+             describe_errno("cannot run '" + command + "'", err));
+    fail(plan.socket, kExitCannotExecute, handshake::ToParentKind::ExecFailed,
+         describe_errno("cannot run '" + command + "'", err));
+}
+
+}  // namespace portwrap

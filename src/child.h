@@ -1,0 +1,20 @@
+// Everything the cloned child does, from clone() to exec: it waits for its id maps,
+// creates and configures tap0, hands the TAP fd to the parent, waits for the go-ahead
+// and execs the command. It reports every failure over the socket and never returns.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+namespace portwrap {
+
+struct ChildPlan {
+    int socket;            // the child's end of the socketpair
+    pid_t parent;          // to detect a parent that died before PR_SET_PDEATHSIG took hold
+    char* const* argv;     // the command, NULL-terminated, built before clone()
+    sigset_t exec_sigmask; // the signal mask portwrap started with
+};
+
+[[noreturn]] void run_child(const ChildPlan& plan) noexcept;
+
+}  // namespace portwrap

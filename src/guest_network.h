@@ -1,0 +1,28 @@
+// The fixed network plan inside the namespace (the addresses slirp4netns made familiar)
+// and the set-up that applies it.
+#pragma once
+
+#include <netinet/in.h>
+
+#include <cstdint>
+
+namespace portwrap::guest_network {
+
+inline constexpr const char* kTapName = "tap0";
+inline constexpr const char* kNetwork = "10.0.2.0";
+inline constexpr const char* kNetmask = "255.255.255.0";
+inline constexpr uint8_t kPrefixLength = 24;
+inline constexpr const char* kGuestAddress = "10.0.2.100";  // the namespace's address
+inline constexpr const char* kGateway = "10.0.2.2";         // libslirp's host side
+inline constexpr const char* kNameserver = "10.0.2.3";      // libslirp's DNS forwarder
+inline constexpr const char* kDhcpStart = "10.0.2.15";      // unused (no DHCP client) but required
+// libslirp's largest MTU (IF_MTU_MAX is 65521); fewer, larger frames cost less per byte.
+inline constexpr uint32_t kMtu = 65520;
+
+in_addr address(const char* dotted);  // one of the constants above, parsed
+
+// Inside the new network namespace: lo up; tap0 MTU, address, up; default route.
+// Throws Error naming the step and the kernel's errno.
+void configure(int tap_ifindex);
+
+}  // namespace portwrap::guest_network

@@ -1,0 +1,185 @@
+#include "id_map.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "error.h"
+#include "log.h"
+#include "unique_fd.h"
+
+extern char** environ;
+
+namespace portwrap::id_map {
+namespace {
+
+// Used when PATH is unset, like execvp's default, plus the sbin directories.
+constexpr const char* kDefaultPath = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin";
+
+std::string read_text_file(const char* path)
+{
+    std::ifstream file(path);
+    std::stringstream text;
+    text << file.rdbuf();
+    return text.str();
+}
+
+void write_proc_file(pid_t pid, const char* name, const std::string& text)
+{
+    std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd)
+        throw_errno("cannot open " + path);
+    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+        throw_errno("cannot write '" + text.substr(0, text.find('\n')) + "' to " + path);
+}
+
+// Runs helper with args, capturing what it prints; throws Error if it fails.
+void run_helper(const std::string& helper, pid_t pid, const std::vector<std::string>& map_args)
+{
+    std::vector<std::string> args{helper, std::to_string(pid)};
+    args.insert(args.end(), map_args.begin(), map_args.end());
+    std::vector<char*> argv;
+    for (auto& arg : args)
+        argv.push_back(arg.data());
+    argv.push_back(nullptr);
+
+    std::string command_line;
+    for (const auto& arg : args)
+        command_line += (command_line.empty() ? "" : " ") + arg;
+    log::info("running %s", command_line.c_str());
+
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
+        throw_errno("cannot create a pipe for " + helper);
+    UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDERR_FILENO);
+    // The helper must not inherit portwrap's blocked signal mask.
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t empty;
+    sigemptyset(&empty);
+    posix_spawnattr_setsigmask(&attributes, &empty);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
+    pid_t helper_pid;
+    int err = posix_spawn(&helper_pid, helper.c_str(), &actions, &attributes, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    if (err != 0)
+        throw Error(describe_errno("cannot run " + helper, err));
+    write_end.reset();
+
+    std::string output;
+    char buffer[1024];
+    for (;;) {
+        ssize_t got = ::read(read_end.get(), buffer, sizeof buffer);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        if (output.size() < 4096)
+            output.append(buffer, static_cast<size_t>(got));
+    }
+    int status = 0;
+    while (::waitpid(helper_pid, &status, 0) < 0) {
+        if (errno != EINTR)
+            throw_errno("waitpid(" + helper + ")");
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return;
+
+    // One line: the helper's own words, newlines folded.
+    while (!output.empty() && (output.back() == '\n' || output.back() == ' '))
+        output.pop_back();
+    for (char& c : output)
+        if (c == '\n')
+            c = ' ';
+    std::string how = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
+                                        : "killed by signal " + std::to_string(WTERMSIG(status));
+    throw Error(helper + " failed (" + how + ")" + (output.empty() ? "" : ": " + output));
+}
+
+}  // namespace
+
+std::string find_in_path(const std::string& name, const std::string& search_path)
+{
+    size_t from = 0;
+    while (from <= search_path.size()) {
+        size_t colon = search_path.find(':', from);
+        std::string dir = search_path.substr(from, colon == std::string::npos ? std::string::npos : colon - from);
+        if (!dir.empty() && dir.front() == '/') {  // relative PATH entries are never trusted
+            std::string candidate = dir + "/" + name;
+            if (::access(candidate.c_str(), X_OK) == 0)
+                return candidate;
+        }
+        if (colon == std::string::npos)
+            break;
+        from = colon + 1;
+    }
+    return {};
+}
+
+Plan make_plan(bool map_root)
+{
+    const uid_t uid = ::getuid();
+    const gid_t gid = ::getgid();
+    std::string name = subid::user_name_from_passwd(read_text_file("/etc/passwd"), uid).value_or("");
+    if (name.empty())
+        if (const char* user = std::getenv("USER"))
+            name = user;
+
+    Plan plan;
+    auto uid_ranges = subid::ranges_for(read_text_file("/etc/subuid"), uid, name);
+    auto gid_ranges = subid::ranges_for(read_text_file("/etc/subgid"), uid, name);
+    const char* path_env = std::getenv("PATH");
+    const std::string search_path = path_env ? path_env : kDefaultPath;
+
+    if (uid_ranges.empty() || gid_ranges.empty()) {
+        plan.reason = "no entries for uid " + std::to_string(uid) + (name.empty() ? "" : " (" + name + ")") +
+                      " in /etc/subuid and /etc/subgid";
+    } else {
+        plan.newuidmap = find_in_path("newuidmap", search_path);
+        plan.newgidmap = find_in_path("newgidmap", search_path);
+        if (plan.newuidmap.empty() || plan.newgidmap.empty())
+            plan.reason = "newuidmap/newgidmap not found in PATH";
+    }
+    if (!plan.reason.empty()) {
+        plan.newuidmap.clear();
+        plan.newgidmap.clear();
+        uid_ranges.clear();
+        gid_ranges.clear();
+    }
+    plan.uid_lines = subid::plan_map(uid, uid_ranges, map_root);
+    plan.gid_lines = subid::plan_map(gid, gid_ranges, map_root);
+    return plan;
+}
+
+void apply(const Plan& plan, pid_t pid)
+{
+    if (!plan.newuidmap.empty()) {
+        run_helper(plan.newuidmap, pid, subid::map_arguments(plan.uid_lines));
+        run_helper(plan.newgidmap, pid, subid::map_arguments(plan.gid_lines));
+        return;
+    }
+    log::info("single-id map (%s): only uid %u and gid %u exist inside", plan.reason.c_str(),
+              plan.uid_lines.front().inside, plan.gid_lines.front().inside);
+    write_proc_file(pid, "uid_map", subid::map_file_text(plan.uid_lines));
+    // Without CAP_SETGID, gid_map can be written only once setgroups is denied
+    // (user_namespaces(7)); root keeps setgroups working inside.
+    if (::geteuid() != 0)
+        write_proc_file(pid, "setgroups", "deny");
+    write_proc_file(pid, "gid_map", subid::map_file_text(plan.gid_lines));
+}
+
+}  // namespace portwrap::id_map

@@ -1,0 +1,136 @@
+#include "launcher.h"
+
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "child.h"
+#include "error.h"
+#include "exit_status.h"
+#include "guest_network.h"
+#include "handshake.h"
+#include "log.h"
+
+namespace portwrap {
+namespace {
+
+struct SocketPair {
+    UniqueFd parent_end;
+    UniqueFd child_end;
+};
+
+SocketPair make_socket_pair()
+{
+    int fds[2];
+    // SEQPACKET keeps message boundaries, and the close-on-exec child end turns a
+    // successful exec into end-of-file for the parent.
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
+        throw_errno("cannot create socketpair");
+    return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+std::string userns_hint(int err)
+{
+    if (err != EPERM && err != ENOSPC && err != EUSERS && err != EINVAL && err != EACCES)
+        return {};
+    return " (user namespaces may be disabled: check sysctl user.max_user_namespaces (must be > 0), "
+           "kernel.unprivileged_userns_clone (Debian, must be 1) and "
+           "kernel.apparmor_restrict_unprivileged_userns (Ubuntu, must be 0))";
+}
+
+// On Ubuntu 23.10+, AppArmor lets unprivileged processes create user namespaces but
+// strips their capabilities, so the failure shows up later, as EPERM inside.
+std::string apparmor_hint(const std::string& child_message)
+{
+    if (child_message.find(std::strerror(EPERM)) == std::string::npos)
+        return {};
+    std::ifstream sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
+    int restricted = 0;
+    if (!(sysctl >> restricted) || restricted == 0)
+        return {};
+    return " (kernel.apparmor_restrict_unprivileged_userns=1 denies capabilities in new user namespaces)";
+}
+
+pid_t clone_into_namespaces()
+{
+    // A fork-like raw clone (no new stack): glibc's clone() wrapper needs one, and
+    // clone3 is missing on the kernels HPC sites still run.
+    long pid = ::syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNET | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+    if (pid < 0) {
+        int err = errno;
+        throw Error(describe_errno("cannot create user namespace (clone with CLONE_NEWUSER|CLONE_NEWNET)", err) +
+                    userns_hint(err));
+    }
+    return static_cast<pid_t>(pid);
+}
+
+// What the child said when it died, or how it died if it said nothing.
+[[noreturn]] void report_child_failure(handshake::Received received, const handshake::ToParent& message,
+                                       ChildProcess& child)
+{
+    if (received == handshake::Received::Message && message.kind != handshake::ToParentKind::Ready)
+        throw Error(message.text + apparmor_hint(message.text), message.exit_status);
+    int status = child.wait();
+    throw Error("the namespace set-up process ended early (status " +
+                std::to_string(exit_status_from_wait(status)) + ")");
+}
+
+}  // namespace
+
+Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& ids, const sigset_t& exec_sigmask)
+{
+    std::vector<char*> argv;
+    for (const std::string& arg : command)
+        argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+
+    SocketPair sockets = make_socket_pair();
+    const pid_t parent = ::getpid();
+    std::fflush(nullptr);  // nothing buffered may be written twice
+    const pid_t pid = clone_into_namespaces();
+    if (pid == 0) {
+        sockets.parent_end.reset();
+        run_child(ChildPlan{sockets.child_end.get(), parent, argv.data(), exec_sigmask});
+    }
+    child_.emplace(pid);
+    sockets.child_end.reset();
+    socket_ = std::move(sockets.parent_end);
+    log::info("started pid %d in new user and network namespaces", pid);
+
+    id_map::apply(ids, pid);
+    if (!handshake::send_to_child(socket_.get(), handshake::ToChild::MapsWritten))
+        throw_errno("cannot signal the namespace set-up process");
+
+    handshake::ToParent message;
+    auto received = handshake::receive_from_child(socket_.get(), message, tap_);
+    if (received != handshake::Received::Message || message.kind != handshake::ToParentKind::Ready || !tap_)
+        report_child_failure(received, message, *child_);
+    log::info("%s is up in the namespace: %s/%u, default route via %s", guest_network::kTapName,
+              guest_network::kGuestAddress, unsigned{guest_network::kPrefixLength}, guest_network::kGateway);
+}
+
+void Launcher::start_command()
+{
+    if (!handshake::send_to_child(socket_.get(), handshake::ToChild::Go))
+        throw_errno("cannot signal the namespace set-up process");
+    handshake::ToParent message;
+    UniqueFd unexpected_fd;
+    auto received = handshake::receive_from_child(socket_.get(), message, unexpected_fd);
+    socket_.reset();
+    if (received == handshake::Received::EndOfFile)
+        return;  // exec succeeded: the close-on-exec socket closed
+    if (received == handshake::Received::Message && message.kind == handshake::ToParentKind::ExecFailed) {
+        child_->wait();
+        throw Error(message.text, message.exit_status);
+    }
+    report_child_failure(received, message, *child_);
+}
+
+}  // namespace portwrap

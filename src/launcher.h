@@ -1,0 +1,36 @@
+// The parent side of start-up: clone the child into new user and network namespaces,
+// write its id maps, receive the TAP fd, and later give it the go-ahead to exec.
+#pragma once
+
+#include <signal.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "child_process.h"
+#include "id_map.h"
+#include "unique_fd.h"
+
+namespace portwrap {
+
+class Launcher {
+public:
+    // Clones the child and completes the handshake up to the TAP fd. Throws Error with
+    // the child's own message when any step fails; the child is then killed and reaped.
+    Launcher(const std::vector<std::string>& command, const id_map::Plan& ids, const sigset_t& exec_sigmask);
+
+    UniqueFd take_tap() noexcept { return std::move(tap_); }
+    ChildProcess& child() noexcept { return *child_; }
+
+    // Lets the child exec the command and waits for the outcome: returns normally once
+    // exec succeeded; throws Error (exit status 126 or 127) if it failed.
+    void start_command();
+
+private:
+    UniqueFd socket_;
+    std::optional<ChildProcess> child_;  // set once clone() succeeded
+    UniqueFd tap_;
+};
+
+}  // namespace portwrap

@@ -1,0 +1,74 @@
+// portwrap: run a command in its own user and network namespace, with one host TCP
+// port forwarded in by an in-process libslirp. main() wires the stages together and
+// turns any failure into one line on stderr and an exit status.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "cli.h"
+#include "error.h"
+#include "event_loop.h"
+#include "exit_status.h"
+#include "guest_port_template.h"
+#include "id_map.h"
+#include "launcher.h"
+#include "log.h"
+#include "signals.h"
+#include "slirp_session.h"
+
+namespace {
+
+using namespace portwrap;
+
+int run(const cli::Options& options)
+{
+    log::set_verbose(options.verbose);
+    log::install_glib_handler();
+    const std::vector<std::string> command = expand_guest_port(options.command, options.guest_port);
+    const id_map::Plan ids = id_map::make_plan(options.map_root);
+
+    // Block the handled signals before clone(): none may be lost between clone() and
+    // the event loop, and the child inherits the block until it restores the mask.
+    const sigset_t original_mask = signals::block_handled();
+    Launcher launcher(command, ids, original_mask);
+    UniqueFd signal_fd = signals::open_signalfd();
+    ::signal(SIGPIPE, SIG_IGN);  // only here, in the parent: the command keeps its SIGPIPE
+
+    SlirpSession slirp(launcher.take_tap(), options.allow_host_loopback);
+    slirp.add_tcp_forward(options.host_addr, options.host_port, options.guest_port);
+    launcher.start_command();
+    log::info("running %s", command.front().c_str());
+    return exit_status_from_wait(event_loop::run(slirp, signal_fd.get(), launcher.child()));
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    const cli::ParseResult parsed = cli::parse(std::vector<std::string>(argv + 1, argv + argc));
+    if (const auto* usage = std::get_if<cli::UsageError>(&parsed)) {
+        log::error("%s (see 'portwrap --help')", usage->message.c_str());
+        return kExitSetupFailure;
+    }
+    if (std::holds_alternative<cli::ShowHelp>(parsed)) {
+        std::fputs(cli::help_text().c_str(), stdout);
+        return std::fflush(stdout) == 0 ? 0 : kExitSetupFailure;
+    }
+    if (std::holds_alternative<cli::ShowVersion>(parsed)) {
+        std::fputs(cli::version_text().c_str(), stdout);
+        return std::fflush(stdout) == 0 ? 0 : kExitSetupFailure;
+    }
+    try {
+        return run(std::get<cli::Options>(parsed));
+    } catch (const Error& e) {
+        log::error("%s", e.what());
+        return e.exit_status();
+    } catch (const std::exception& e) {
+        log::error("internal error: %s", e.what());
+        return kExitSetupFailure;
+    }
+}

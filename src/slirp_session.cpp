@@ -1,0 +1,241 @@
+#include "slirp_session.h"
+
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "error.h"
+#include "guest_network.h"
+#include "log.h"
+
+namespace portwrap {
+namespace {
+
+// An Ethernet frame at the largest MTU: 14-byte header + 65520 bytes of payload.
+constexpr size_t kFrameBufferSize = 65536;
+// Frames fed to libslirp per wake-up before its sockets get a turn again.
+constexpr size_t kMaxFramesPerDispatch = 128;
+
+int64_t monotonic_ns()
+{
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+}
+
+}  // namespace
+
+SlirpSession::SlirpSession(UniqueFd tap, bool allow_host_loopback)
+    : tap_(std::move(tap)), frame_buffer_(new uint8_t[kFrameBufferSize])
+{
+    namespace net = guest_network;
+    SlirpConfig config{};
+    config.version = 1;
+    config.restricted = 0;  // the command may reach the outside world
+    config.in_enabled = true;
+    config.vnetwork = net::address(net::kNetwork);
+    config.vnetmask = net::address(net::kNetmask);
+    config.vhost = net::address(net::kGateway);
+    config.vdhcp_start = net::address(net::kDhcpStart);
+    config.vnameserver = net::address(net::kNameserver);
+    config.in6_enabled = false;
+    config.if_mtu = net::kMtu;
+    config.if_mru = net::kMtu;
+    config.disable_host_loopback = !allow_host_loopback;
+    config.enable_emu = false;  // protocol "emulation" is where libslirp's CVEs lived
+
+    static const SlirpCb callbacks = {
+        .send_packet = send_packet,
+        .guest_error = guest_error,
+        .clock_get_ns = clock_get_ns,
+        .timer_new = timer_new,
+        .timer_free = timer_free,
+        .timer_mod = timer_mod,
+        .register_poll_fd = register_poll_fd,
+        .unregister_poll_fd = unregister_poll_fd,
+        .notify = notify,
+        .init_completed = nullptr,
+        .timer_new_opaque = nullptr,
+    };
+    slirp_ = slirp_new(&config, &callbacks, this);
+    if (!slirp_)
+        throw Error("cannot start libslirp (slirp_new failed)");
+}
+
+SlirpSession::~SlirpSession()
+{
+    slirp_cleanup(slirp_);
+}
+
+void SlirpSession::add_tcp_forward(in_addr host_addr, uint16_t host_port, uint16_t guest_port)
+{
+    char host_text[INET_ADDRSTRLEN] = "?";
+    inet_ntop(AF_INET, &host_addr, host_text, sizeof host_text);
+    errno = 0;
+    if (slirp_add_hostfwd(slirp_, 0, host_addr, host_port, guest_network::address(guest_network::kGuestAddress),
+                          guest_port) != 0) {
+        int err = errno ? errno : EADDRINUSE;  // libslirp keeps bind()'s errno; guard anyway
+        throw Error(describe_errno("cannot listen on " + std::string(host_text) + ":" + std::to_string(host_port), err));
+    }
+    log::info("forwarding %s:%u to %s:%u", host_text, host_port, guest_network::kGuestAddress, guest_port);
+}
+
+void SlirpSession::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)
+{
+    tap_index_ = fds.size();
+    fds.push_back({tap_.get(), POLLIN, 0});
+    poll_fds_ = &fds;
+    wants_output_ = false;
+    slirp_pollfds_fill(slirp_, &timeout_ms, add_poll, this);
+    poll_fds_ = nullptr;
+    timeout_ms = std::min(timeout_ms, ms_until_next_timer());
+}
+
+size_t SlirpSession::dispatch(const std::vector<pollfd>& fds, bool poll_failed)
+{
+    poll_fds_ = const_cast<std::vector<pollfd>*>(&fds);
+    slirp_pollfds_poll(slirp_, poll_failed ? 1 : 0, get_revents, this);
+    poll_fds_ = nullptr;
+    size_t frames = 0;
+    if (!poll_failed && (fds[tap_index_].revents & POLLIN))
+        frames = read_tap_frames();
+    run_due_timers();
+    return frames;
+}
+
+size_t SlirpSession::read_tap_frames()
+{
+    // Drain in a batch: one poll() wake-up per frame would cost a syscall round trip
+    // for every segment of a bulk transfer.
+    size_t frames = 0;
+    while (frames < kMaxFramesPerDispatch) {
+        ssize_t length = ::read(tap_.get(), frame_buffer_.get(), kFrameBufferSize);
+        if (length < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN)
+                log::info("reading from tap0 failed: %s", std::strerror(errno));
+            break;
+        }
+        if (length == 0)
+            break;
+        slirp_input(slirp_, frame_buffer_.get(), static_cast<int>(length));
+        ++frames;
+    }
+    return frames;
+}
+
+void SlirpSession::run_due_timers()
+{
+    // A callback may re-arm or free timers, so look the list up afresh after each one.
+    for (bool fired = true; fired;) {
+        fired = false;
+        const int64_t now_ms = monotonic_ns() / 1'000'000;
+        for (auto& timer : timers_) {
+            if (timer->expire_ms >= 0 && timer->expire_ms <= now_ms) {
+                timer->expire_ms = -1;
+                timer->callback(timer->opaque);
+                fired = true;
+                break;
+            }
+        }
+    }
+}
+
+uint32_t SlirpSession::ms_until_next_timer() const
+{
+    int64_t next = -1;
+    for (const auto& timer : timers_)
+        if (timer->expire_ms >= 0 && (next < 0 || timer->expire_ms < next))
+            next = timer->expire_ms;
+    if (next < 0)
+        return UINT32_MAX;
+    int64_t wait = next - monotonic_ns() / 1'000'000;
+    return wait <= 0 ? 0 : static_cast<uint32_t>(std::min<int64_t>(wait, UINT32_MAX - 1));
+}
+
+ssize_t SlirpSession::send_packet(const void* frame, size_t length, void* self)
+{
+    auto* session = static_cast<SlirpSession*>(self);
+    ssize_t written;
+    do {
+        written = ::write(session->tap_.get(), frame, length);
+    } while (written < 0 && errno == EINTR);
+    // A full TAP queue drops the frame, as a real link would; TCP retransmits it.
+    if (written < 0 && errno != EAGAIN)
+        log::info("writing to tap0 failed: %s", std::strerror(errno));
+    return static_cast<ssize_t>(length);
+}
+
+void SlirpSession::guest_error(const char* message, void*)
+{
+    log::info("libslirp: guest error: %s", message);
+}
+
+int64_t SlirpSession::clock_get_ns(void*)
+{
+    return monotonic_ns();
+}
+
+void* SlirpSession::timer_new(SlirpTimerCb callback, void* callback_opaque, void* self)
+{
+    auto* session = static_cast<SlirpSession*>(self);
+    session->timers_.push_back(std::make_unique<Timer>(Timer{callback, callback_opaque, -1}));
+    return session->timers_.back().get();
+}
+
+void SlirpSession::timer_free(void* timer, void* self)
+{
+    auto& timers = static_cast<SlirpSession*>(self)->timers_;
+    std::erase_if(timers, [timer](const auto& owned) { return owned.get() == timer; });
+}
+
+void SlirpSession::timer_mod(void* timer, int64_t expire_ms, void*)
+{
+    static_cast<Timer*>(timer)->expire_ms = expire_ms;
+}
+
+void SlirpSession::register_poll_fd(int, void*) {}    // the fd set is rebuilt on every fill()
+void SlirpSession::unregister_poll_fd(int, void*) {}
+void SlirpSession::notify(void*) {}                   // single-threaded: the next fill() sees it
+
+int SlirpSession::add_poll(int fd, int events, void* self)
+{
+    auto* session = static_cast<SlirpSession*>(self);
+    short wanted = 0;
+    if (events & SLIRP_POLL_IN)
+        wanted |= POLLIN;
+    if (events & SLIRP_POLL_OUT) {
+        wanted |= POLLOUT;
+        session->wants_output_ = true;
+    }
+    if (events & SLIRP_POLL_PRI)
+        wanted |= POLLPRI;
+    session->poll_fds_->push_back({fd, wanted, 0});
+    return static_cast<int>(session->poll_fds_->size() - 1);
+}
+
+int SlirpSession::get_revents(int index, void* self)
+{
+    auto* session = static_cast<SlirpSession*>(self);
+    if (index < 0 || static_cast<size_t>(index) >= session->poll_fds_->size())
+        return 0;
+    short got = (*session->poll_fds_)[static_cast<size_t>(index)].revents;
+    int events = 0;
+    if (got & POLLIN)
+        events |= SLIRP_POLL_IN;
+    if (got & POLLOUT)
+        events |= SLIRP_POLL_OUT;
+    if (got & POLLPRI)
+        events |= SLIRP_POLL_PRI;
+    if (got & POLLERR)
+        events |= SLIRP_POLL_ERR;
+    if (got & POLLHUP)
+        events |= SLIRP_POLL_HUP;
+    return events;
+}
+
+}  // namespace portwrap

@@ -1,0 +1,69 @@
+// SlirpSession: one libslirp instance on the host side of tap0, with its timers, the
+// TAP fd and the poll-loop glue. Owns the Slirp*, freed by slirp_cleanup.
+#pragma once
+
+#include <libslirp.h>
+#include <poll.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "unique_fd.h"
+
+namespace portwrap {
+
+class SlirpSession {
+public:
+    SlirpSession(UniqueFd tap, bool allow_host_loopback);  // throws Error
+    ~SlirpSession();
+    SlirpSession(const SlirpSession&) = delete;
+    SlirpSession& operator=(const SlirpSession&) = delete;
+
+    // Listens on host_addr:host_port and forwards each connection to the namespace's
+    // guest_port. Throws Error naming the address when the host port cannot be bound.
+    void add_tcp_forward(in_addr host_addr, uint16_t host_port, uint16_t guest_port);
+
+    // Appends the TAP fd and libslirp's fds to `fds` and lowers timeout_ms to the
+    // next deadline (UINT32_MAX: none).
+    void fill(std::vector<pollfd>& fds, uint32_t& timeout_ms);
+    // After poll(): lets libslirp serve its sockets, feeds it the frames waiting on the
+    // TAP and fires due timers. Returns the number of frames read from the TAP.
+    size_t dispatch(const std::vector<pollfd>& fds, bool poll_failed);
+    // True if libslirp still has data to write to a host socket (asked for POLLOUT).
+    bool has_pending_output() const noexcept { return wants_output_; }
+
+private:
+    struct Timer {
+        SlirpTimerCb callback;
+        void* opaque;
+        int64_t expire_ms;  // -1: not armed
+    };
+
+    size_t read_tap_frames();
+    void run_due_timers();
+    uint32_t ms_until_next_timer() const;
+
+    static ssize_t send_packet(const void* frame, size_t length, void* self);
+    static void guest_error(const char* message, void* self);
+    static int64_t clock_get_ns(void* self);
+    static void* timer_new(SlirpTimerCb callback, void* callback_opaque, void* self);
+    static void timer_free(void* timer, void* self);
+    static void timer_mod(void* timer, int64_t expire_ms, void* self);
+    static void register_poll_fd(int fd, void* self);
+    static void unregister_poll_fd(int fd, void* self);
+    static void notify(void* self);
+    static int add_poll(int fd, int events, void* self);
+    static int get_revents(int index, void* self);
+
+    UniqueFd tap_;
+    Slirp* slirp_ = nullptr;
+    std::vector<std::unique_ptr<Timer>> timers_;
+    std::vector<pollfd>* poll_fds_ = nullptr;  // valid during fill() and dispatch()
+    size_t tap_index_ = 0;
+    bool wants_output_ = false;
+    std::unique_ptr<uint8_t[]> frame_buffer_;
+};
+
+}  // namespace portwrap

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs every Debian package that building portwrap and running its tests need.
+# Idempotent: when everything is already installed it changes nothing and needs no network.
+# Runs as root on Debian 12 with no standard input (CI=true is fine).
+set -euo pipefail
+
+packages=(
+    # build
+    meson ninja-build pkg-config g++ libslirp-dev libglib2.0-dev catch2
+    # run time: newuidmap/newgidmap for users with /etc/subuid entries
+    uidmap
+    # tests and demo
+    python3 curl socat iproute2 procps util-linux mount passwd coreutils
+    # the static build and its test (tests/static): an empty root with bwrap and busybox
+    bubblewrap busybox-static file
+    # the static build: static archives, nm for the NSS check, apt-get source for libslirp
+    libpcre2-dev binutils dpkg-dev
+)
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps.sh: must run as root (it calls apt-get install)" >&2
+    exit 1
+fi
+
+missing=()
+for pkg in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+    [[ $status == installed ]] || missing+=("$pkg")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "install-deps.sh: all ${#packages[@]} packages already installed"
+    exit 0
+fi
+
+echo "install-deps.sh: installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# One 'apt-get update', and only when the package lists are missing or older than 6 hours.
+updated=false
+lists=(/var/lib/apt/lists/*_Packages*)
+if [[ ! -e ${lists[0]} ]] || [[ -n $(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin +360 -print -quit) ]]; then
+    apt-get update </dev/null
+    updated=true
+fi
+if ! apt-get install -y --no-install-recommends "${missing[@]}" </dev/null; then
+    # Fresh-looking lists can still name versions the archive no longer has.
+    $updated && exit 1
+    apt-get update </dev/null
+    apt-get install -y --no-install-recommends "${missing[@]}" </dev/null
+fi
+echo "install-deps.sh: done"

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# cli: --help and -h print the usage on stdout and exit 0 (even with other options);
+# --version prints 'portwrap <version>' and exits 0; with no arguments portwrap fails
+# with one usage line (125); -v/--verbose prints diagnostics on stderr, every line
+# prefixed 'portwrap: ', and still runs the command with its exit status.
+source "$(dirname "$0")/lib.sh"
+pw_init
+
+for opt in --help -h; do
+    pw_run "$opt"
+    expect_status "portwrap $opt" 0
+    check "portwrap $opt prints 'Usage: portwrap' on stdout" grep -q '^Usage: portwrap' "$PW_OUT"
+    for word in --host-port --guest-port --host-addr --allow-host-loopback --map-root --verbose --version '{guest-port}'; do
+        grep -qF -- "$word" "$PW_OUT" || fail_later "portwrap $opt does not mention $word"
+    done
+    expect_eq "portwrap $opt stderr" "" "$(cat "$PW_ERR")"
+done
+pw_run -p 1 -P 2 --help
+expect_status "portwrap -p 1 -P 2 --help" 0
+
+pw_run --version
+expect_status "portwrap --version" 0
+check "portwrap --version prints 'portwrap <version>'" grep -qE '^portwrap [0-9]+\.[0-9]+' "$PW_OUT"
+
+pw_run
+expect_status "portwrap with no arguments" 125
+expect_one_error_line "portwrap with no arguments" "portwrap: "
+
+# --verbose: diagnostics on stderr, each line 'portwrap: ...'; the command still runs.
+for opt in -v --verbose; do
+    pw_run "$opt" -p "$(free_port)" -P 8080 -- sh -c 'echo inside; exit 4'
+    expect_status "portwrap $opt ... sh -c 'echo inside; exit 4'" 4
+    expect_eq "stdout with $opt" inside "$(cat "$PW_OUT")"
+    if [[ -s $PW_ERR ]] && ! grep -qv '^portwrap: ' "$PW_ERR"; then
+        pass "$opt: $(stderr_lines "$PW_ERR") diagnostic lines on stderr, all prefixed 'portwrap: '"
+    else
+        fail_later "$opt: expected diagnostics on stderr, every line starting 'portwrap: '"
+        show_file "stderr" "$PW_ERR"
+    fi
+done
+
+# Without --verbose, a successful run prints nothing of its own.
+pw_run -p "$(free_port)" -P 8080 -- true
+expect_status "portwrap ... true" 0
+expect_eq "stderr without --verbose" "" "$(cat "$PW_ERR")"
+expect_eq "stdout without --verbose" "" "$(cat "$PW_OUT")"
+
+# stdin reaches the command.
+echo from-stdin >"$PW_TMP/stdin.txt"
+PW_STDIN=$PW_TMP/stdin.txt pw_run -p "$(free_port)" -P 8080 -- cat
+expect_status "portwrap ... cat" 0
+expect_eq "stdin passed to the command" from-stdin "$(cat "$PW_OUT")"
+
+pw_finish

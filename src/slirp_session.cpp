@@ -1,5 +1,6 @@
 #include "slirp_session.h"
 
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +19,34 @@ namespace {
 constexpr size_t kFrameBufferSize = 65536;
 // Frames fed to libslirp per wake-up before its sockets get a turn again.
 constexpr size_t kMaxFramesPerDispatch = 128;
+
+// libslirp 4.7 listens on forwarded ports with a backlog of 1, so a browser's burst of
+// connects falls into SYN retries (a 1 s stall each). listen() on a socket that is
+// already listening just sets the new backlog, so find ours and raise it.
+void widen_listen_backlog(Slirp* slirp, in_addr host_addr, uint16_t host_port)
+{
+    struct Search {
+        in_addr addr;
+        uint16_t port;
+        bool found;
+    } search{host_addr, host_port, false};
+    uint32_t unused_timeout = UINT32_MAX;
+    auto visit = [](int fd, int, void* opaque) -> int {
+        auto* s = static_cast<Search*>(opaque);
+        int listening = 0;
+        socklen_t length = sizeof listening;
+        sockaddr_in bound{};
+        socklen_t bound_length = sizeof bound;
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) == 0 && listening &&
+            getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_length) == 0 && bound.sin_family == AF_INET &&
+            bound.sin_addr.s_addr == s->addr.s_addr && ntohs(bound.sin_port) == s->port)
+            s->found = ::listen(fd, SOMAXCONN) == 0 || s->found;
+        return -1;
+    };
+    slirp_pollfds_fill(slirp, &unused_timeout, visit, &search);
+    if (!search.found)
+        log::info("could not raise the listen backlog of port %u; bursts of connections may stall", host_port);
+}
 
 int64_t monotonic_ns()
 {
@@ -80,6 +109,7 @@ void SlirpSession::add_tcp_forward(in_addr host_addr, uint16_t host_port, uint16
         int err = errno ? errno : EADDRINUSE;  // libslirp keeps bind()'s errno; guard anyway
         throw Error(describe_errno("cannot listen on " + std::string(host_text) + ":" + std::to_string(host_port), err));
     }
+    widen_listen_backlog(slirp_, host_addr, host_port);
     log::info("forwarding %s:%u to %s:%u", host_text, host_port, guest_network::kGuestAddress, guest_port);
 }
 

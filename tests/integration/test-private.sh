@@ -62,6 +62,10 @@ expect_eq "host 127.0.0.1:$priv (private port inside)" refused "$(connect_result
 # portwrap itself listens on the host on exactly one TCP socket: HOST_ADDR:HOST_PORT.
 listening=$(ss -Hltnp 2>/dev/null | grep -F "pid=$PW_PID," | awk '{print $4}' | sort | tr '\n' ' ')
 expect_eq "host TCP sockets portwrap listens on" "127.0.0.1:$hp " "$listening"
+# libslirp listens with a backlog of 1; portwrap raises it so that a browser's burst
+# of connects is not dropped into 1-second SYN retries. ss shows the backlog as Send-Q.
+backlog=$(ss -Hltn "sport = :$hp" 2>/dev/null | awk '{print $3}' | head -n 1)
+check "listen backlog of the forwarded port ($backlog) is at least 128" test "${backlog:-0}" -ge 128
 check "curl to host 127.0.0.1:$priv fails" eval "! curl -s --max-time 5 -o /dev/null http://127.0.0.1:$priv/page.txt"
 # Still forwarding after that.
 check "forwarded port still answers" fetch_public

@@ -15,6 +15,8 @@ packages=(
     bubblewrap busybox-static file
     # the static build: static archives, nm for the NSS check, apt-get source for libslirp
     libpcre2-dev binutils dpkg-dev
+    # tests/static/test-directory-user.sh: an NSS source other than /etc/passwd
+    libnss-extrausers
 )
 
 if [[ $(id -u) -ne 0 ]]; then

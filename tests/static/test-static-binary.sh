@@ -60,7 +60,8 @@ fi
      kill $h; wait $h; exit 5' >"$out" 2>&1 &
 bwrap_pid=$!
 
-if ! wait_for_port 127.0.0.1 "$host_port" 20; then
+# libslirp accepts on the host before the guest listens, so wait for a real answer.
+if ! wait_until 20 curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$host_port/index.html"; then
     cat "$out"
     fail "the forward from 127.0.0.1:$host_port never accepted a connection"
 fi

@@ -2,9 +2,11 @@
 
 #include <poll.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <optional>
 #include <vector>
@@ -20,6 +22,32 @@ namespace {
 // (a server's last response) until nothing moves, but never longer than this.
 constexpr int64_t kDrainLimitMs = 2000;
 constexpr uint32_t kDrainIdleMs = 50;
+// A command that has not exited this long after a forwarded SIGTERM, SIGINT, SIGHUP or
+// SIGQUIT gets SIGKILL: portwrap must not hang on a command that ignores them.
+constexpr int64_t kKillAfterMs = 10'000;
+
+bool is_termination_request(int signo)
+{
+    return signo == SIGTERM || signo == SIGINT || signo == SIGHUP || signo == SIGQUIT;
+}
+
+// portwrap is the subreaper of everything the command starts, so orphans of the
+// command become its children: reap them, and the command itself when it ends.
+void reap_children(ChildProcess& child, std::optional<int>& wait_status)
+{
+    for (;;) {
+        siginfo_t info{};
+        if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0)
+            return;
+        if (info.si_pid == child.pid() && !wait_status) {
+            wait_status = child.try_wait();
+            if (!wait_status)
+                return;
+        } else {
+            ::waitpid(info.si_pid, nullptr, WNOHANG);
+        }
+    }
+}
 
 int64_t now_ms()
 {
@@ -29,21 +57,26 @@ int64_t now_ms()
 }
 
 // Reads every pending signal. Until the child has ended, forwards the ones that should
-// be forwarded and reaps it on SIGCHLD, setting wait_status.
-void handle_signals(int signal_fd, ChildProcess& child, std::optional<int>& wait_status)
+// be forwarded (arming kill_deadline, 0 when unarmed, for termination requests) and reaps children on
+// SIGCHLD, setting wait_status when the command has ended.
+void handle_signals(int signal_fd, ChildProcess& child, std::optional<int>& wait_status,
+                    int64_t& kill_deadline)
 {
     signalfd_siginfo info;
+    bool child_signal = false;
     while (::read(signal_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-        if (wait_status)
-            continue;
         const int signo = static_cast<int>(info.ssi_signo);
         if (signo == SIGCHLD) {
-            wait_status = child.try_wait();
-        } else if (signals::is_forwarded(signo) && !signals::came_from_terminal(info)) {
+            child_signal = true;
+        } else if (!wait_status && signals::is_forwarded(signo) && !signals::came_from_terminal(info)) {
             log::info("forwarding signal %d to the command (pid %d)", signo, child.pid());
             child.signal(signo);
+            if (is_termination_request(signo) && kill_deadline == 0)
+                kill_deadline = now_ms() + kKillAfterMs;
         }
     }
+    if (child_signal)
+        reap_children(child, wait_status);
 }
 
 }  // namespace
@@ -52,6 +85,7 @@ int run(SlirpSession& slirp, int signal_fd, ChildProcess& child)
 {
     std::vector<pollfd> fds;
     std::optional<int> wait_status;
+    int64_t kill_deadline = 0;  // 0: not armed
     int64_t drain_deadline = 0;
 
     for (;;) {
@@ -60,6 +94,8 @@ int run(SlirpSession& slirp, int signal_fd, ChildProcess& child)
         slirp.fill(fds, timeout_ms);
         if (wait_status)
             timeout_ms = std::min(timeout_ms, kDrainIdleMs);
+        else if (kill_deadline != 0)
+            timeout_ms = std::min(timeout_ms, static_cast<uint32_t>(std::max<int64_t>(0, kill_deadline - now_ms())));
 
         int ready = ::poll(fds.data(), fds.size(), timeout_ms == UINT32_MAX ? -1 : static_cast<int>(timeout_ms));
         if (ready < 0 && errno != EINTR)
@@ -74,9 +110,15 @@ int run(SlirpSession& slirp, int signal_fd, ChildProcess& child)
         }
         if (fds[0].revents & POLLIN) {
             const bool was_running = !wait_status;
-            handle_signals(signal_fd, child, wait_status);
+            handle_signals(signal_fd, child, wait_status, kill_deadline);
             if (was_running && wait_status)
                 drain_deadline = now_ms() + kDrainLimitMs;
+        }
+        if (!wait_status && kill_deadline != 0 && now_ms() >= kill_deadline) {
+            log::error("the command (pid %d) is still running %lld s after it was asked to stop: sending SIGKILL",
+                       child.pid(), static_cast<long long>(kKillAfterMs / 1000));
+            child.signal(SIGKILL);
+            kill_deadline = 0;
         }
     }
 }

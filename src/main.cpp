@@ -2,6 +2,7 @@
 // port forwarded in by an in-process libslirp. main() wires the stages together and
 // turns any failure into one line on stderr and an exit status.
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -17,12 +18,16 @@
 #include "id_map.h"
 #include "launcher.h"
 #include "log.h"
+#include "namespace_processes.h"
 #include "signals.h"
 #include "slirp_session.h"
 
 namespace {
 
 using namespace portwrap;
+
+// How long processes the command left behind get between SIGTERM and SIGKILL.
+constexpr int kLeftoverGraceMs = 2000;
 
 int run(const cli::Options& options)
 {
@@ -34,7 +39,13 @@ int run(const cli::Options& options)
     // Block the handled signals before clone(): none may be lost between clone() and
     // the event loop, and the child inherits the block until it restores the mask.
     const sigset_t original_mask = signals::block_handled();
+    // Orphans of the command become portwrap's children, so they can be reaped.
+    if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+        throw_errno("cannot become a child subreaper");
     Launcher launcher(command, ids, original_mask);
+    const auto namespace_id = namespace_processes::network_namespace_of(launcher.child().pid());
+    if (!namespace_id)
+        throw_errno("cannot identify the new network namespace");
     UniqueFd signal_fd = signals::open_signalfd();
     ::signal(SIGPIPE, SIG_IGN);  // only here, in the parent: the command keeps its SIGPIPE
 
@@ -42,7 +53,11 @@ int run(const cli::Options& options)
     slirp.add_tcp_forward(options.host_addr, options.host_port, options.guest_port);
     launcher.start_command();
     log::info("running %s", command.front().c_str());
-    return exit_status_from_wait(event_loop::run(slirp, signal_fd.get(), launcher.child()));
+    const int status = event_loop::run(slirp, signal_fd.get(), launcher.child());
+    // Nothing may outlive portwrap inside the namespace: it would run on without a
+    // network, and no PID namespace holds it (docs/design.md).
+    namespace_processes::end_all(*namespace_id, kLeftoverGraceMs);
+    return exit_status_from_wait(status);
 }
 
 }  // namespace

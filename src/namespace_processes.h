@@ -1,0 +1,29 @@
+// The processes still inside the namespace after the command has exited. Without a
+// PID namespace they are found by their network namespace in /proc.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <vector>
+
+namespace portwrap::namespace_processes {
+
+// Identifies a network namespace (the nsfs inode behind /proc/PID/ns/net).
+struct NamespaceId {
+    dev_t device = 0;
+    ino_t inode = 0;
+    bool operator==(const NamespaceId&) const = default;
+};
+
+std::optional<NamespaceId> network_namespace_of(pid_t pid);
+
+// Live processes whose network namespace is `ns` (those portwrap may inspect).
+std::vector<pid_t> list(const NamespaceId& ns);
+
+// Sends SIGTERM to every process in `ns`, then SIGKILL to those still there after
+// grace_ms, and reaps the ones that were re-parented to portwrap (it is their
+// subreaper). Returns how many processes it found.
+size_t end_all(const NamespaceId& ns, int grace_ms);
+
+}  // namespace portwrap::namespace_processes

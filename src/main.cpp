@@ -2,6 +2,7 @@
 // port forwarded in by an in-process libslirp. main() wires the stages together and
 // turns any failure into one line on stderr and an exit status.
 #include <signal.h>
+#include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -29,8 +30,19 @@ using namespace portwrap;
 // How long processes the command left behind get between SIGTERM and SIGKILL.
 constexpr int kLeftoverGraceMs = 2000;
 
+// portwrap is built to run with the user's own privileges. Installed setuid, setgid
+// or with file capabilities it would create namespaces and write id maps with powers
+// the user does not have; refuse instead of guessing what is safe.
+void refuse_elevated_privileges()
+{
+    if (::getauxval(AT_SECURE) != 0)
+        throw Error("refusing to run with elevated privileges (setuid, setgid or file capabilities): "
+                    "install portwrap as a plain executable (chmod 0755, no setcap)");
+}
+
 int run(const cli::Options& options)
 {
+    refuse_elevated_privileges();
     log::set_verbose(options.verbose);
     log::install_glib_handler();
     const std::vector<std::string> command = expand_guest_port(options.command, options.guest_port);

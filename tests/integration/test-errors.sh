@@ -7,6 +7,7 @@
 #  - /dev/net/tun missing (tmpfs over /dev/net in a private mount namespace);
 #  - /dev/net/tun not accessible (a root-owned 0600 file bound over it; 'user' only:
 #    root may open it anyway);
+#  - portwrap installed setuid root (refused; user only)
 #  - newuidmap / newgidmap failing (fakes first in PATH; 'user' only: portwrap-test is
 #    the user with /etc/subuid entries);
 #  - command not found.
@@ -89,6 +90,18 @@ EOF
     PW_PATH=$fakes:$PW_STD_PATH run_error "newgidmap failing" 125 "newgidmap|fake failure for the portwrap test (gid map refused)"
 else
     log "(failing newuidmap/newgidmap are checked in the 'user' run: root has no /etc/subuid entries)"
+fi
+
+# --- installed setuid root ----------------------------------------------------------------
+if [[ $PW_AS == user ]]; then
+    setuid_copy=$PW_TMP/bin/portwrap-setuid
+    cp "$PW_BIN" "$setuid_copy" && chmod 4755 "$setuid_copy"
+    plain_bin=$PW_BIN
+    PW_BIN=$setuid_copy
+    run_error "portwrap installed setuid root" 125 "refusing to run with elevated privileges|setuid"
+    PW_BIN=$plain_bin
+else
+    log "(a setuid-root portwrap is checked in the 'user' run: for root it elevates nothing)"
 fi
 
 # --- command not found -------------------------------------------------------------------

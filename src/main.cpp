@@ -20,6 +20,7 @@
 #include "launcher.h"
 #include "log.h"
 #include "namespace_processes.h"
+#include "sandbox.h"
 #include "signals.h"
 #include "slirp_session.h"
 
@@ -65,6 +66,8 @@ int run(const cli::Options& options)
     slirp.add_tcp_forward(options.host_addr, options.host_port, options.guest_port);
     launcher.start_command();
     log::info("running %s", command.front().c_str());
+    sandbox::confine();
+    sandbox::self_test_if_requested();
     const int status = event_loop::run(slirp, signal_fd.get(), launcher.child());
     // Nothing may outlive portwrap inside the namespace: it would run on without a
     // network, and no PID namespace holds it (docs/design.md).

@@ -1,0 +1,17 @@
+// Confines portwrap's own process once the command runs: from then on it only relays
+// packets and sockets, so a bug in libslirp's packet parsing (the code that reads
+// what the namespace sends) cannot exec programs or write files as the user.
+#pragma once
+
+namespace portwrap::sandbox {
+
+// Sets PR_SET_NO_NEW_PRIVS and installs the seccomp allow-list (docs/security.md).
+// Throws Error if the kernel refuses.
+void confine();
+
+// With PORTWRAP_SANDBOX_SELFTEST=PATH in the environment, tries two things the
+// sandbox forbids — creating PATH for writing and executing /bin/true — and reports
+// each outcome on stderr. The integration tests use it to prove the filter works.
+void self_test_if_requested();
+
+}  // namespace portwrap::sandbox

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# sandbox: once the command runs, portwrap's own process is confined (no new
+# privileges, a seccomp allow-list). Its self-test hook tries to create a file and to
+# exec a program: both must fail with EPERM, and the file must not exist. The relay
+# keeps working under the filter, for UDP too (libslirp's outbound path).
+source "$(dirname "$0")/lib.sh"
+pw_init
+
+# --- the self-test hook ---------------------------------------------------------------------
+forbidden=$PW_WORK/created-by-portwrap
+PW_INNER=(env "PORTWRAP_SANDBOX_SELFTEST=$forbidden")
+pw_run -p "$(free_port)" -P 8080 -- /bin/sh -c 'exit 7'
+PW_INNER=()
+expect_status "command status with the sandbox self-test" 7
+check "creating a file for writing was refused" grep -q "sandbox self-test: open for writing: Operation not permitted" "$PW_ERR"
+check "executing /bin/true was refused" grep -q "sandbox self-test: execve: Operation not permitted" "$PW_ERR"
+check "the file does not exist" test ! -e "$forbidden"
+
+# --- the running process is confined; UDP still flows through libslirp -------------------------
+udp_port=$(free_port)
+start_helper "$PW_TMP/udp-echo.log" "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(60)
+for _ in range(10):
+    try:
+        data, peer = s.recvfrom(2048)
+    except socket.timeout:
+        break
+    s.sendto(b"echo:" + data, peer)
+' "$udp_port"
+result=$PW_WORK/udp-result
+pw_start --allow-host-loopback -p "$(free_port)" -P 8080 -- /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+answer = "no answer"
+for attempt in range(10):
+    s.sendto(b"ping", ("10.0.2.2", int(sys.argv[1])))
+    try:
+        answer = s.recvfrom(2048)[0].decode()
+        break
+    except socket.timeout:
+        continue
+open(sys.argv[2], "w").write(answer)
+time.sleep(30)
+' "$udp_port" "$result"
+if wait_until 30 test -s "$result"; then
+    expect_eq "UDP answer from the host's 127.0.0.1 through 10.0.2.2 under the sandbox" "echo:ping" "$(cat "$result")"
+else
+    fail_later "the command wrote no UDP result within 30 s"
+fi
+if [[ -n $PW_PID ]]; then
+    expect_eq "NoNewPrivs of the running portwrap" 1 "$(awk '/^NoNewPrivs:/ {print $2}' "/proc/$PW_PID/status")"
+    expect_eq "Seccomp mode of the running portwrap (2 = filter)" 2 "$(awk '/^Seccomp:/ {print $2}' "/proc/$PW_PID/status")"
+    kill -TERM "$PW_PID"
+fi
+pw_wait 20
+expect_status "command ended by SIGTERM through portwrap" 143
+stop_helpers
+
+pw_finish

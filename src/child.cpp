@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "connector.h"
 #include "error.h"
 #include "guest_network.h"
 #include "handshake.h"
@@ -31,15 +32,17 @@ void await(int socket, handshake::ToChild expected) noexcept
         _exit(kExitSetupFailure);
 }
 
-void set_up_network(int socket)
+void set_up_network(const ChildPlan& plan)
 {
     UniqueFd tap = open_tap(guest_network::kTapName);
     const int ifindex = static_cast<int>(if_nametoindex(guest_network::kTapName));
     if (ifindex == 0)
         throw_errno(std::string("cannot find ") + guest_network::kTapName + " after creating it");
     guest_network::configure(ifindex);
-    if (!handshake::send_to_parent(socket, handshake::ToParent::make(handshake::ToParentKind::Ready, 0, ""),
-                                   tap.get()))
+    auto ready = handshake::ToParent::make(handshake::ToParentKind::Ready, 0, "");
+    if (plan.connector_socket >= 0)
+        ready.connector_pid = connector::spawn(UniqueFd(plan.connector_socket), plan.parent);
+    if (!handshake::send_to_parent(plan.socket, ready, tap.get()))
         throw_errno("cannot pass the TAP fd to portwrap");
 }
 
@@ -54,7 +57,7 @@ void run_child(const ChildPlan& plan) noexcept
 
     await(plan.socket, handshake::ToChild::MapsWritten);
     try {
-        set_up_network(plan.socket);
+        set_up_network(plan);
     } catch (const std::exception& e) {
         fail(plan.socket, kExitSetupFailure, handshake::ToParentKind::Failed, e.what());
     }

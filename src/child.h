@@ -13,6 +13,7 @@ struct ChildPlan {
     pid_t parent;          // to detect a parent that died before PR_SET_PDEATHSIG took hold
     char* const* argv;     // the command, NULL-terminated, built before clone()
     sigset_t exec_sigmask; // the signal mask portwrap started with
+    int connector_socket;  // the connector's end of its socketpair; -1: no connector
 };
 
 [[noreturn]] void run_child(const ChildPlan& plan) noexcept;

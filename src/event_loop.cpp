@@ -81,7 +81,7 @@ void handle_signals(int signal_fd, ChildProcess& child, std::optional<int>& wait
 
 }  // namespace
 
-int run(SlirpSession& slirp, int signal_fd, ChildProcess& child)
+int run(const std::vector<PollSource*>& sources, int signal_fd, ChildProcess& child)
 {
     std::vector<pollfd> fds;
     std::optional<int> wait_status;
@@ -91,7 +91,8 @@ int run(SlirpSession& slirp, int signal_fd, ChildProcess& child)
     for (;;) {
         fds.assign(1, pollfd{signal_fd, POLLIN, 0});
         uint32_t timeout_ms = UINT32_MAX;
-        slirp.fill(fds, timeout_ms);
+        for (PollSource* source : sources)
+            source->fill(fds, timeout_ms);
         if (wait_status)
             timeout_ms = std::min(timeout_ms, kDrainIdleMs);
         else if (kill_deadline != 0)
@@ -100,11 +101,16 @@ int run(SlirpSession& slirp, int signal_fd, ChildProcess& child)
         int ready = ::poll(fds.data(), fds.size(), timeout_ms == UINT32_MAX ? -1 : static_cast<int>(timeout_ms));
         if (ready < 0 && errno != EINTR)
             throw_errno("poll");
-        const size_t frames = slirp.dispatch(fds, ready < 0);
+        size_t work = 0;
+        bool pending_output = false;
+        for (PollSource* source : sources) {
+            work += source->dispatch(fds, ready < 0);
+            pending_output = pending_output || source->has_pending_output();
+        }
 
         if (wait_status) {
             // Leave after one whole quiet poll period, or at the drain limit.
-            bool idle = frames == 0 && !slirp.has_pending_output();
+            bool idle = work == 0 && !pending_output;
             if (idle || now_ms() >= drain_deadline)
                 return *wait_status;
         }

@@ -1,12 +1,13 @@
 #include "handshake.h"
 
 #include <sys/socket.h>
-#include <sys/uio.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <type_traits>
+
+#include "fd_passing.h"
 
 namespace portwrap::handshake {
 
@@ -34,25 +35,7 @@ bool send_to_child(int socket, ToChild message) noexcept
 
 bool send_to_parent(int socket, const ToParent& message, int fd_to_pass) noexcept
 {
-    iovec payload{const_cast<ToParent*>(&message), sizeof message};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr header{};
-    header.msg_iov = &payload;
-    header.msg_iovlen = 1;
-    if (fd_to_pass >= 0) {
-        header.msg_control = control;
-        header.msg_controllen = sizeof control;
-        cmsghdr* rights = CMSG_FIRSTHDR(&header);
-        rights->cmsg_level = SOL_SOCKET;
-        rights->cmsg_type = SCM_RIGHTS;
-        rights->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(rights), &fd_to_pass, sizeof fd_to_pass);
-    }
-    ssize_t sent;
-    do {
-        sent = ::sendmsg(socket, &header, MSG_NOSIGNAL);
-    } while (sent < 0 && errno == EINTR);
-    return sent == sizeof message;
+    return fd_passing::send(socket, &message, sizeof message, fd_to_pass) == sizeof message;
 }
 
 Received receive_from_parent(int socket, ToChild& message) noexcept
@@ -68,29 +51,12 @@ Received receive_from_parent(int socket, ToChild& message) noexcept
 
 Received receive_from_child(int socket, ToParent& message, UniqueFd& passed_fd) noexcept
 {
-    iovec payload{&message, sizeof message};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr header{};
-    header.msg_iov = &payload;
-    header.msg_iovlen = 1;
-    header.msg_control = control;
-    header.msg_controllen = sizeof control;
-    ssize_t got;
-    do {
-        got = ::recvmsg(socket, &header, MSG_CMSG_CLOEXEC);
-    } while (got < 0 && errno == EINTR);
+    ssize_t got = fd_passing::receive(socket, &message, sizeof message, passed_fd);
     if (got == 0)
         return Received::EndOfFile;
     if (got < 0)
         return Received::Error;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&header); c; c = CMSG_NXTHDR(&header, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
-            int fd;
-            std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-            passed_fd.reset(fd);
-        }
-    }
-    if (got != sizeof message || (header.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+    if (got != sizeof message) {
         errno = EBADMSG;
         return Received::Error;
     }

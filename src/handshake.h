@@ -23,6 +23,7 @@ enum class ToParentKind : uint32_t {
 struct ToParent {
     ToParentKind kind = ToParentKind::Failed;
     int32_t exit_status = 0;
+    int32_t connector_pid = 0;  // Ready: the connector's pid, 0 when there is none
     char text[480] = {};  // one line, NUL-terminated, truncated if longer
 
     static ToParent make(ToParentKind kind, int exit_status, const std::string& text) noexcept;

@@ -84,7 +84,8 @@ pid_t clone_into_namespaces()
 
 }  // namespace
 
-Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& ids, const sigset_t& exec_sigmask)
+Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& ids, const sigset_t& exec_sigmask,
+                   bool with_connector)
 {
     std::vector<char*> argv;
     for (const std::string& arg : command)
@@ -92,16 +93,23 @@ Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& 
     argv.push_back(nullptr);
 
     SocketPair sockets = make_socket_pair();
+    SocketPair connector_sockets;
+    if (with_connector)
+        connector_sockets = make_socket_pair();
     const pid_t parent = ::getpid();
     std::fflush(nullptr);  // nothing buffered may be written twice
     const pid_t pid = clone_into_namespaces();
     if (pid == 0) {
         sockets.parent_end.reset();
-        run_child(ChildPlan{sockets.child_end.get(), parent, argv.data(), exec_sigmask});
+        connector_sockets.parent_end.reset();
+        run_child(ChildPlan{sockets.child_end.get(), parent, argv.data(), exec_sigmask,
+                            connector_sockets.child_end.valid() ? connector_sockets.child_end.release() : -1});
     }
     child_.emplace(pid);
     sockets.child_end.reset();
+    connector_sockets.child_end.reset();
     socket_ = std::move(sockets.parent_end);
+    connector_socket_ = std::move(connector_sockets.parent_end);
     log::info("started pid %d in new user and network namespaces", pid);
 
     id_map::apply(ids, pid);
@@ -112,6 +120,9 @@ Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& 
     auto received = handshake::receive_from_child(socket_.get(), message, tap_);
     if (received != handshake::Received::Message || message.kind != handshake::ToParentKind::Ready || !tap_)
         report_child_failure(received, message, *child_);
+    connector_pid_ = message.connector_pid;
+    if (with_connector && connector_pid_ <= 0)
+        throw Error("the namespace set-up process started no connector");
     log::info("%s is up in the namespace: %s/%u, default route via %s", guest_network::kTapName,
               guest_network::kGuestAddress, unsigned{guest_network::kPrefixLength}, guest_network::kGateway);
 }

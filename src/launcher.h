@@ -18,9 +18,13 @@ class Launcher {
 public:
     // Clones the child and completes the handshake up to the TAP fd. Throws Error with
     // the child's own message when any step fails; the child is then killed and reaped.
-    Launcher(const std::vector<std::string>& command, const id_map::Plan& ids, const sigset_t& exec_sigmask);
+    // With_connector: also start the connector in the namespace (relay port driver).
+    Launcher(const std::vector<std::string>& command, const id_map::Plan& ids, const sigset_t& exec_sigmask,
+             bool with_connector);
 
     UniqueFd take_tap() noexcept { return std::move(tap_); }
+    UniqueFd take_connector_socket() noexcept { return std::move(connector_socket_); }
+    pid_t connector_pid() const noexcept { return connector_pid_; }
     ChildProcess& child() noexcept { return *child_; }
 
     // Lets the child exec the command and waits for the outcome: returns normally once
@@ -31,6 +35,8 @@ private:
     UniqueFd socket_;
     std::optional<ChildProcess> child_;  // set once clone() succeeded
     UniqueFd tap_;
+    UniqueFd connector_socket_;
+    pid_t connector_pid_ = 0;
 };
 
 }  // namespace portwrap

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "launcher.h"
 #include "log.h"
 #include "namespace_processes.h"
+#include "relay.h"
 #include "sandbox.h"
 #include "signals.h"
 #include "slirp_session.h"
@@ -55,20 +57,33 @@ int run(const cli::Options& options)
     // Orphans of the command become portwrap's children, so they can be reaped.
     if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
         throw_errno("cannot become a child subreaper");
-    Launcher launcher(command, ids, original_mask);
+    const bool relay_driver = options.port_driver == cli::PortDriver::Relay;
+    Launcher launcher(command, ids, original_mask, relay_driver);
     const auto namespace_id = namespace_processes::network_namespace_of(launcher.child().pid());
     if (!namespace_id)
         throw_errno("cannot identify the new network namespace");
     UniqueFd signal_fd = signals::open_signalfd();
     ::signal(SIGPIPE, SIG_IGN);  // only here, in the parent: the command keeps its SIGPIPE
 
+    // libslirp always runs: it is the namespace's way out (outbound traffic, DNS).
     SlirpSession slirp(launcher.take_tap(), options.allow_host_loopback);
-    slirp.add_tcp_forward(options.host_addr, options.host_port, options.guest_port);
+    std::optional<Relay> relay;
+    std::vector<PollSource*> sources{&slirp};
+    if (relay_driver) {
+        relay.emplace(options.host_addr, options.host_port, options.guest_port, launcher.take_connector_socket());
+        sources.push_back(&*relay);
+    } else {
+        slirp.add_tcp_forward(options.host_addr, options.host_port, options.guest_port);
+    }
     launcher.start_command();
     log::info("running %s", command.front().c_str());
     sandbox::confine();
     sandbox::self_test_if_requested();
-    const int status = event_loop::run(slirp, signal_fd.get(), launcher.child());
+    const int status = event_loop::run(sources, signal_fd.get(), launcher.child());
+    if (relay) {
+        relay->stop_connector();  // it exits on end-of-file; reap it before the sweep
+        namespace_processes::reap(launcher.connector_pid(), kLeftoverGraceMs);
+    }
     // Nothing may outlive portwrap inside the namespace: it would run on without a
     // network, and no PID namespace holds it (docs/design.md).
     namespace_processes::end_all(*namespace_id, kLeftoverGraceMs);

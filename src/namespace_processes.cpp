@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <string>
 
@@ -91,6 +92,18 @@ size_t end_all(const NamespaceId& ns, int grace_ms)
     }
     reap_orphans();
     return found.size();
+}
+
+bool reap(pid_t pid, int timeout_ms)
+{
+    for (int waited = 0;; waited += kPollIntervalMs) {
+        pid_t got = ::waitpid(pid, nullptr, WNOHANG);
+        if (got == pid || (got < 0 && errno == ECHILD))
+            return true;  // reaped now, or already reaped by the event loop
+        if (waited >= timeout_ms)
+            return false;
+        sleep_ms(kPollIntervalMs);
+    }
 }
 
 }  // namespace portwrap::namespace_processes

@@ -26,4 +26,8 @@ std::vector<pid_t> list(const NamespaceId& ns);
 // subreaper). Returns how many processes it found.
 size_t end_all(const NamespaceId& ns, int grace_ms);
 
+// Waits up to timeout_ms for portwrap's own child `pid` to end, reaping it.
+// Returns false if it is still running.
+bool reap(pid_t pid, int timeout_ms);
+
 }  // namespace portwrap::namespace_processes

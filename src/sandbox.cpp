@@ -36,6 +36,8 @@ constexpr long kAllowed[] = {
     SYS_ppoll, SYS_read, SYS_write, SYS_readv, SYS_writev, SYS_recvfrom, SYS_sendto, SYS_recvmsg,
     SYS_sendmsg, SYS_accept, SYS_accept4, SYS_connect, SYS_socket, SYS_bind, SYS_listen, SYS_shutdown,
     SYS_close, SYS_setsockopt, SYS_getsockopt, SYS_getsockname, SYS_getpeername, SYS_fcntl,
+    // the relay port driver: a pipe per direction, splice() through it
+    SYS_pipe2, SYS_splice,
     // signals and children: forwarding, reaping, the leftover sweep
     SYS_kill, SYS_wait4, SYS_waitid, SYS_rt_sigprocmask, SYS_rt_sigreturn, SYS_restart_syscall,
     // libslirp re-reads /etc/resolv.conf for DNS; the leftover sweep reads /proc

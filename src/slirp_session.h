@@ -10,14 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "poll_source.h"
 #include "unique_fd.h"
 
 namespace portwrap {
 
-class SlirpSession {
+class SlirpSession final : public PollSource {
 public:
     SlirpSession(UniqueFd tap, bool allow_host_loopback);  // throws Error
-    ~SlirpSession();
+    ~SlirpSession() override;
     SlirpSession(const SlirpSession&) = delete;
     SlirpSession& operator=(const SlirpSession&) = delete;
 
@@ -27,12 +28,12 @@ public:
 
     // Appends the TAP fd and libslirp's fds to `fds` and lowers timeout_ms to the
     // next deadline (UINT32_MAX: none).
-    void fill(std::vector<pollfd>& fds, uint32_t& timeout_ms);
+    void fill(std::vector<pollfd>& fds, uint32_t& timeout_ms) override;
     // After poll(): lets libslirp serve its sockets, feeds it the frames waiting on the
     // TAP and fires due timers. Returns the number of frames read from the TAP.
-    size_t dispatch(const std::vector<pollfd>& fds, bool poll_failed);
+    size_t dispatch(const std::vector<pollfd>& fds, bool poll_failed) override;
     // True if libslirp still has data to write to a host socket (asked for POLLOUT).
-    bool has_pending_output() const noexcept { return wants_output_; }
+    bool has_pending_output() const noexcept override { return wants_output_; }
 
 private:
     struct Timer {

@@ -5,6 +5,8 @@
 #   PORTWRAP          path of the portwrap binary (required)
 #   PORTWRAP_TEST_AS  'root' (run portwrap as root) or 'user' (as the unprivileged
 #                     user portwrap-test, through runuser); default: root
+#   PORTWRAP_TEST_DRIVER  'relay' or 'slirp': passed as --port-driver to every run
+#                     (unset: portwrap's default)
 #
 # Everything a test starts gets PWTEST_TAG=<unique> in its environment; at the end
 # (pw_finish) and on every exit the helpers look for processes carrying that tag
@@ -372,7 +374,8 @@ _pw_argv() {
     _PW_ARGV+=(env --default-signal=INT,QUIT,TERM,HUP,USR1,USR2
         "PATH=${PW_PATH:-$PW_STD_PATH}" "PWTEST_TAG=$PW_TAG"
         "${PW_INNER[@]}"
-        sh -c 'echo $$ > "$0" && exec "$@"' "$_PW_PIDFILE" "$PW_BIN" "$@")
+        sh -c 'echo $$ > "$0" && exec "$@"' "$_PW_PIDFILE" "$PW_BIN"
+        ${PORTWRAP_TEST_DRIVER:+"--port-driver=$PORTWRAP_TEST_DRIVER"} "$@")
 }
 
 # pw_start ARGS...: starts portwrap ARGS in the background (cwd $PW_WORK, stdin

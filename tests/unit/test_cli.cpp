@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -125,4 +126,189 @@ TEST_CASE("help lists every option", "[cli]")
     for (const char* option : {"--host-port", "--guest-port", "--host-addr", "--allow-host-loopback", "--map-root",
                                "--verbose", "--help", "--version", "{guest-port}"})
         CHECK(help.find(option) != std::string::npos);
+}
+
+TEST_CASE("--port-driver chooses relay (the default) or slirp", "[cli]")
+{
+    CHECK(parse_ok({"-p", "1", "-P", "2", "c"}).port_driver == PortDriver::Relay);
+    CHECK(parse_ok({"--port-driver=relay", "-p", "1", "-P", "2", "c"}).port_driver == PortDriver::Relay);
+    CHECK(parse_ok({"--port-driver", "slirp", "-p", "1", "-P", "2", "c"}).port_driver == PortDriver::Slirp);
+    CHECK(usage_error({"--port-driver=fast", "-p", "1", "-P", "2", "c"}) ==
+          "invalid port driver 'fast': expected 'relay' or 'slirp'");
+}
+
+TEST_CASE("an option given twice: the last value counts", "[cli]")
+{
+    Options options = parse_ok({"-p", "1", "--host-port=7", "-P", "2", "-P3", "--host-addr=127.0.0.2",
+                                "--host-addr", "127.0.0.3", "c"});
+    CHECK(options.host_port == 7);
+    CHECK(options.guest_port == 3);
+    CHECK(options.host_addr_text == "127.0.0.3");
+}
+
+TEST_CASE("short options cannot be combined", "[cli]")
+{
+    CHECK(usage_error({"-vp", "9876", "-P", "2", "c"}) == "unknown option '-vp'");
+    CHECK(usage_error({"-hv"}) == "unknown option '-hv'");
+}
+
+TEST_CASE("an attached empty value is a value, not a missing one", "[cli]")
+{
+    CHECK(usage_error({"--host-port=", "-P", "2", "c"}) ==
+          "invalid host port '': expected a number from 1 to 65535");
+    CHECK(usage_error({"-p", "1", "-P", "2", "--host-addr=", "c"}).find("invalid host address ''") == 0);
+}
+
+TEST_CASE("the option table is what the parser accepts", "[cli]")
+{
+    const auto table = option_table();
+    // Every option portwrap has had since 0.1.0 is still there, unchanged.
+    struct Expected {
+        char short_name;
+        const char* long_name;
+        bool takes_value;
+    };
+    for (const Expected& expected :
+         {Expected{'p', "host-port", true}, Expected{'P', "guest-port", true}, Expected{'\0', "host-addr", true},
+          Expected{'\0', "allow-host-loopback", false}, Expected{'\0', "map-root", false},
+          Expected{'v', "verbose", false}, Expected{'h', "help", false}, Expected{'\0', "version", false}}) {
+        INFO("--" << expected.long_name);
+        auto found = std::find_if(table.begin(), table.end(),
+                                  [&](const OptionInfo& option) { return option.long_name == expected.long_name; });
+        REQUIRE(found != table.end());
+        CHECK(found->short_name == expected.short_name);
+        CHECK(found->takes_value == expected.takes_value);
+    }
+    // ...and the parser knows every option in the table, long and short, and agrees
+    // on whether it takes a value (whatever it then says about the value itself).
+    auto not_rejected_as_option = [](const Args& args) {
+        auto result = parse(args);
+        auto* error = std::get_if<UsageError>(&result);
+        return !error || (error->message.rfind("unknown option", 0) != 0 &&
+                          error->message.find("takes no value") == std::string::npos &&
+                          error->message.find("needs a value") == std::string::npos);
+    };
+    for (const auto& option : table) {
+        INFO("--" << option.long_name);
+        const std::string name = "--" + option.long_name;
+        if (option.takes_value) {
+            CHECK(not_rejected_as_option({name + "=1", "-p", "1", "-P", "2", "c"}));
+            CHECK(not_rejected_as_option({name, "1", "-p", "1", "-P", "2", "c"}));
+            CHECK(std::get<UsageError>(parse({name})).message.find("needs a value") != std::string::npos);
+        } else {
+            CHECK(not_rejected_as_option({name, "-p", "1", "-P", "2", "c"}));
+            CHECK(std::get<UsageError>(parse({name + "=x"})).message.find("takes no value") != std::string::npos);
+        }
+        if (option.short_name) {
+            const std::string short_name = std::string("-") + option.short_name;
+            if (option.takes_value)
+                CHECK(not_rejected_as_option({short_name, "1", "-p", "1", "-P", "2", "c"}));
+            else
+                CHECK(not_rejected_as_option({short_name, "-p", "1", "-P", "2", "c"}));
+        }
+    }
+}
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text)
+{
+    std::vector<std::string> lines;
+    size_t start = 0;
+    while (start < text.size()) {
+        size_t end = text.find('\n', start);
+        if (end == std::string::npos)
+            end = text.size();
+        lines.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    return lines;
+}
+
+}  // namespace
+
+TEST_CASE("help lists each option of the table in GNU form, and nothing else", "[cli]")
+{
+    const std::string help = help_text();
+    std::vector<std::string> listed;  // long names on the option lines of the help
+    for (const auto& line : lines_of(help)) {
+        // Option lines: "  -p, --host-port=PORT  ..." or "      --map-root  ...".
+        if (line.rfind("  -", 0) == 0 || line.rfind("      --", 0) == 0) {
+            auto dashes = line.find("--");
+            auto end = line.find_first_of("= ", dashes);
+            listed.push_back(line.substr(dashes + 2, end - dashes - 2));
+        }
+    }
+    const auto table = option_table();
+    REQUIRE(listed.size() == table.size());
+    for (size_t i = 0; i < table.size(); ++i) {
+        const auto& option = table[i];
+        CHECK(listed[i] == option.long_name);
+        std::string form = option.short_name ? std::string("  -") + option.short_name + ", --" : "      --";
+        form += option.long_name;
+        if (option.takes_value)
+            form += "=";
+        INFO(form);
+        CHECK(help.find("\n" + form) != std::string::npos);
+    }
+}
+
+TEST_CASE("help follows the GNU layout", "[cli]")
+{
+    const std::string help = help_text();
+    CHECK(help.rfind("Usage: portwrap [OPTIONS] -p HOST_PORT -P GUEST_PORT [--] COMMAND [ARG...]\n", 0) == 0);
+    for (const char* section : {"\nForwarding:\n", "\nIdentity:\n", "\nOther:\n", "\nExamples:\n", "\nExit status:\n"})
+        CHECK(help.find(section) != std::string::npos);
+    CHECK(help.find("Mandatory arguments to long options are mandatory for short options too.") != std::string::npos);
+    for (const char* status : {"128+N", "125", "126", "127"})
+        CHECK(help.find(status) != std::string::npos);
+    // The last line says where to report bugs; there is no public URL to invent.
+    CHECK(help.size() > 1);
+    CHECK(help.back() == '\n');
+    const auto lines = lines_of(help);
+    CHECK(lines.back() == "Report bugs through the portwrap project's issue tracker.");
+    CHECK(help.find("http://") == std::string::npos);
+    CHECK(help.find("https://") == std::string::npos);
+    for (const auto& line : lines) {
+        INFO(line);
+        CHECK(line.size() < 80);
+        CHECK(line.find('\t') == std::string::npos);
+        CHECK((line.empty() || line.back() != ' '));
+    }
+}
+
+TEST_CASE("every example in the help parses", "[cli]")
+{
+    const auto lines = lines_of(help_text());
+    int examples = 0;
+    for (size_t i = 0; i < lines.size(); ++i) {
+        if (lines[i].rfind("    portwrap ", 0) != 0)
+            continue;
+        std::string text = lines[i].substr(4);
+        while (!text.empty() && text.back() == '\\' && i + 1 < lines.size())
+            text = text.substr(0, text.size() - 1) + " " + lines[++i];
+        Args words;
+        size_t pos = 0;
+        while ((pos = text.find_first_not_of(' ', pos)) != std::string::npos) {
+            size_t end = text.find(' ', pos);
+            words.push_back(text.substr(pos, end == std::string::npos ? std::string::npos : end - pos));
+            pos = end;
+        }
+        INFO(text);
+        REQUIRE(words.front() == "portwrap");
+        Options options = parse_ok(Args(words.begin() + 1, words.end()));
+        CHECK(options.command.size() >= 2);
+        ++examples;
+    }
+    CHECK(examples == 3);
+}
+
+TEST_CASE("version names portwrap's and libslirp's versions", "[cli]")
+{
+    const std::string version = version_text();
+    CHECK(version.rfind("portwrap 0.", 0) == 0);
+    CHECK(version.find(" (libslirp 4.") != std::string::npos);
+    CHECK(version.size() > 2);
+    CHECK(version.substr(version.size() - 2) == ")\n");
+    CHECK(std::count(version.begin(), version.end(), '\n') == 1);
 }

@@ -1,0 +1,155 @@
+#include "connector.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "error.h"
+#include "fd_passing.h"
+
+namespace portwrap::connector {
+namespace {
+
+// Drops every capability: the connector only needs socket() and connect() on the
+// namespace's loopback, which any process may do.
+void drop_capabilities() noexcept
+{
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2] = {};
+    ::syscall(SYS_capset, &header, data);
+    ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+// Nothing of the namespace child may stay open here: above all not its handshake
+// socket, whose end-of-file tells portwrap that the command's exec succeeded.
+void close_all_fds_but(int keep) noexcept
+{
+    const auto first = static_cast<unsigned>(keep);
+    if ((first <= 3 || ::syscall(SYS_close_range, 3u, first - 1, 0u) == 0) &&
+        ::syscall(SYS_close_range, first + 1, ~0u, 0u) == 0)
+        return;
+    for (int fd = 3; fd < 65536; ++fd)  // kernels before 5.9: no close_range
+        if (fd != keep)
+            ::close(fd);
+}
+
+[[noreturn]] void serve(int socket) noexcept
+{
+    for (;;) {
+        Request request;
+        ssize_t got = ::recv(socket, &request, sizeof request, 0);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got != sizeof request)
+            _exit(0);  // portwrap closed its end (or sent garbage): done
+        Reply reply;
+        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            reply.error = errno;
+        } else {
+            sockaddr_in guest{};
+            guest.sin_family = AF_INET;
+            guest.sin_port = htons(request.port);
+            guest.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            if (::connect(fd, reinterpret_cast<sockaddr*>(&guest), sizeof guest) != 0 && errno != EINPROGRESS) {
+                reply.error = errno;
+                ::close(fd);
+                fd = -1;
+            }
+        }
+        bool sent = fd_passing::send(socket, &reply, sizeof reply, fd) == sizeof reply;
+        if (fd >= 0)
+            ::close(fd);
+        if (!sent)
+            _exit(0);
+    }
+}
+
+}  // namespace
+
+pid_t spawn(UniqueFd socket, pid_t portwrap_pid)
+{
+    // Report the grandchild's pid through a pipe: the middle process exits at once.
+    int pid_pipe[2];
+    if (::pipe2(pid_pipe, O_CLOEXEC) != 0)
+        throw_errno("cannot create a pipe for the connector");
+    UniqueFd pid_read(pid_pipe[0]), pid_write(pid_pipe[1]);
+
+    pid_t middle = ::fork();
+    if (middle < 0)
+        throw_errno("cannot fork the connector");
+    if (middle == 0) {
+        pid_t connector = ::fork();
+        if (connector != 0) {
+            ssize_t unused = ::write(pid_write.get(), &connector, sizeof connector);
+            (void)unused;
+            _exit(connector > 0 ? 0 : 1);
+        }
+        // The connector. Once the middle process is gone it belongs to portwrap
+        // (the subreaper): wait for that, then tie its life to portwrap's.
+        const pid_t middle_pid = ::getppid();
+        for (int waited_us = 0; ::getppid() == middle_pid && middle_pid != portwrap_pid; waited_us += 200) {
+            if (waited_us > 2'000'000)
+                _exit(0);
+            ::usleep(200);
+        }
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != portwrap_pid)
+            _exit(0);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, nullptr);
+        int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+        for (int fd = 0; fd <= 2 && null >= 0; ++fd)
+            ::dup2(null, fd);
+        close_all_fds_but(socket.get());
+        drop_capabilities();
+        serve(socket.get());
+    }
+    pid_write.reset();
+    socket.reset();
+    int status = 0;
+    while (::waitpid(middle, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_t connector = -1;
+    if (::read(pid_read.get(), &connector, sizeof connector) != sizeof connector || connector <= 0 ||
+        !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        throw Error("cannot start the connector process in the namespace");
+    return connector;
+}
+
+UniqueFd request_connection(int socket, uint16_t port)
+{
+    Request request;
+    request.port = port;
+    ssize_t sent;
+    do {
+        sent = ::send(socket, &request, sizeof request, MSG_NOSIGNAL);
+    } while (sent < 0 && errno == EINTR);
+    if (sent != sizeof request)
+        return UniqueFd();
+
+    Reply reply;
+    UniqueFd connection;
+    ssize_t got = fd_passing::receive(socket, &reply, sizeof reply, connection);
+    if (got != sizeof reply) {
+        errno = got == 0 ? ECONNABORTED : EPROTO;
+        return UniqueFd();
+    }
+    if (reply.error != 0 || !connection) {
+        errno = reply.error ? reply.error : EPROTO;
+        return UniqueFd();
+    }
+    return connection;
+}
+
+}  // namespace portwrap::connector

@@ -1,0 +1,33 @@
+// The connector: a small process that stays inside the namespace and, for the relay
+// port driver, opens TCP connections to the guest port on the namespace's loopback
+// and hands them to portwrap. Only something inside the network namespace can
+// create sockets there, and an unprivileged portwrap cannot setns() into it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+
+#include "unique_fd.h"
+
+namespace portwrap::connector {
+
+struct Request {
+    uint16_t port = 0;  // connect to 127.0.0.1:port inside the namespace
+};
+
+struct Reply {
+    int32_t error = 0;  // 0, or the errno of socket()/connect(); the socket rides along
+};
+
+// Called by the namespace child before exec: starts the connector as a grandchild
+// that is re-parented to portwrap (its subreaper), so the command never sees it as
+// a child. It keeps only `socket` open and serves it until portwrap closes its end.
+// Returns its pid. Throws Error. The caller's copy of `socket` is closed.
+pid_t spawn(UniqueFd socket, pid_t portwrap_pid);
+
+// Parent side: asks for a connection to `port`. Returns the socket (non-blocking,
+// close-on-exec, connect possibly still in progress) or an invalid fd with errno set.
+UniqueFd request_connection(int socket, uint16_t port);
+
+}  // namespace portwrap::connector

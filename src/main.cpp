@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/auxv.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -43,6 +44,19 @@ void refuse_elevated_privileges()
                     "install portwrap as a plain executable (chmod 0755, no setcap)");
 }
 
+// Each relayed connection holds six fds (two sockets, two pipes). The usual soft
+// limit of 1024 would cap the relay near 170 connections, so portwrap raises its own
+// soft limit to the hard one — after clone(), so the command keeps the user's limits.
+void raise_fd_limit()
+{
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &limit) == 0)
+            log::info("raised the open-file limit to %llu", static_cast<unsigned long long>(limit.rlim_cur));
+    }
+}
+
 int run(const cli::Options& options)
 {
     refuse_elevated_privileges();
@@ -59,6 +73,7 @@ int run(const cli::Options& options)
         throw_errno("cannot become a child subreaper");
     const bool relay_driver = options.port_driver == cli::PortDriver::Relay;
     Launcher launcher(command, ids, original_mask, relay_driver);
+    raise_fd_limit();
     const auto namespace_id = namespace_processes::network_namespace_of(launcher.child().pid());
     if (!namespace_id)
         throw_errno("cannot identify the new network namespace");

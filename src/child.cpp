@@ -1,6 +1,10 @@
 #include "child.h"
 
+#include <fcntl.h>
 #include <net/if.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -12,6 +16,7 @@
 #include "error.h"
 #include "guest_network.h"
 #include "handshake.h"
+#include "resolv_conf.h"
 #include "tap_device.h"
 
 namespace portwrap {
@@ -32,6 +37,44 @@ void await(int socket, handshake::ToChild expected) noexcept
         _exit(kExitSetupFailure);
 }
 
+// Gives the command a resolv.conf naming libslirp's DNS (10.0.2.3) when the host's
+// names only loopback resolvers, which do not exist inside. It is bind-mounted over
+// /etc/resolv.conf in a mount namespace of the command's own, so the host's file is
+// never touched; other mounts, autofs included, still propagate in. Returns a warning
+// for the user, or "" — DNS trouble must not stop the command.
+std::string provide_resolv_conf()
+{
+    constexpr const char* kPath = "/etc/resolv.conf";
+    std::string host_text;
+    if (UniqueFd file{::open(kPath, O_RDONLY | O_CLOEXEC)}) {
+        char buffer[4096];
+        for (ssize_t got; (got = ::read(file.get(), buffer, sizeof buffer)) > 0 && host_text.size() < 65536;)
+            host_text.append(buffer, static_cast<size_t>(got));
+    }
+    auto replacement = resolv_conf::replacement_for(host_text, guest_network::kNameserver);
+    if (!replacement)
+        return {};
+    // A bind mount needs a source on a real mount (a memfd will not do): a private
+    // temporary file, unlinked again once it is mounted.
+    char source[] = "/tmp/portwrap-resolv.conf.XXXXXX";
+    UniqueFd file(::mkostemp(source, O_CLOEXEC));
+    if (!file)
+        return describe_errno("warning: cannot create a resolv.conf for the namespace in /tmp", errno);
+    bool written = ::fchmod(file.get(), 0644) == 0 &&
+                   ::write(file.get(), replacement->data(), replacement->size()) ==
+                       static_cast<ssize_t>(replacement->size());
+    int err = errno;
+    bool mounted = written && ::unshare(CLONE_NEWNS) == 0 && ::mount(source, kPath, nullptr, MS_BIND, nullptr) == 0;
+    if (written)
+        err = errno;
+    ::unlink(source);
+    if (!mounted)
+        return describe_errno(std::string("warning: cannot mount a resolv.conf naming ") + guest_network::kNameserver +
+                                  " over " + kPath + "; name lookups inside may fail",
+                              err);
+    return {};
+}
+
 void set_up_network(const ChildPlan& plan)
 {
     UniqueFd tap = open_tap(guest_network::kTapName);
@@ -39,7 +82,7 @@ void set_up_network(const ChildPlan& plan)
     if (ifindex == 0)
         throw_errno(std::string("cannot find ") + guest_network::kTapName + " after creating it");
     guest_network::configure(ifindex);
-    auto ready = handshake::ToParent::make(handshake::ToParentKind::Ready, 0, "");
+    auto ready = handshake::ToParent::make(handshake::ToParentKind::Ready, 0, provide_resolv_conf());
     if (plan.connector_socket >= 0)
         ready.connector_pid = connector::spawn(UniqueFd(plan.connector_socket), plan.parent);
     if (!handshake::send_to_parent(plan.socket, ready, tap.get()))

@@ -121,6 +121,8 @@ Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& 
     if (received != handshake::Received::Message || message.kind != handshake::ToParentKind::Ready || !tap_)
         report_child_failure(received, message, *child_);
     connector_pid_ = message.connector_pid;
+    if (message.text[0] != '\0')
+        log::error("%s", message.text);  // a warning from the set-up: not fatal
     if (with_connector && connector_pid_ <= 0)
         throw Error("the namespace set-up process started no connector");
     log::info("%s is up in the namespace: %s/%u, default route via %s", guest_network::kTapName,

@@ -1,0 +1,19 @@
+// DNS inside the namespace. libslirp answers DNS on 10.0.2.3 by forwarding to the
+// host's resolver, but the command reads the host's /etc/resolv.conf, and on many
+// machines that names only a loopback resolver (systemd-resolved's 127.0.0.53,
+// dnsmasq, nscd-like caches). Inside the namespace, loopback is the namespace's own,
+// where no resolver runs. Pure text logic here; the child mounts the result.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace portwrap::resolv_conf {
+
+// The resolv.conf the command should see instead of `host_text`, or nothing when the
+// host's file works inside as it is (it names at least one non-loopback server).
+// The replacement names `nameserver` and keeps the search, domain and options lines.
+std::optional<std::string> replacement_for(std::string_view host_text, std::string_view nameserver);
+
+}  // namespace portwrap::resolv_conf

@@ -17,6 +17,16 @@ packages=(
     libpcre2-dev binutils dpkg-dev
     # tests/static/test-directory-user.sh: an NSS source other than /etc/passwd
     libnss-extrausers
+    # scripts/fuzz.sh: clang with libFuzzer and the sanitizer runtimes; llvm-symbolizer for the reports
+    clang libclang-rt-14-dev llvm
+    # tests/integration/test-dns.sh: a resolver on a loopback address
+    dnsmasq-base
+    # the man page: scdoc turns docs/portwrap.1.scd into roff at build time; man -l checks it
+    scdoc man-db
+    # tests/integration/test-jupyter.sh: a real Jupyter server, a kernel, its websocket
+    jupyter-server python3-jupyter-server python3-ipykernel python3-websocket
+    # tests/install: the bash, zsh and fish completions; systemd-analyze for the unit example
+    bash-completion zsh fish systemd
 )
 
 if [[ $(id -u) -ne 0 ]]; then

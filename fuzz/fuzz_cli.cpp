@@ -1,0 +1,152 @@
+// libFuzzer harness for the command-line parser, portwrap::cli::parse.
+//
+// Input: the argument words (argv without argv[0]), each ended by a NUL byte as in
+// /proc/PID/cmdline; a last word without its NUL counts too. Real argv words hold
+// no NUL, and neither do these.
+//
+// Besides "no crash, no sanitizer report", every result is checked against what
+// cli.h promises (see check_options and check_usage_error).
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "cli.h"
+
+using namespace portwrap::cli;
+
+namespace {
+
+// The checks are the oracle, not the code under test: no coverage feedback from them
+// (it would only make libFuzzer keep inputs that differ in what the checks did).
+#define FUZZ_ORACLE __attribute__((no_sanitize("coverage")))
+
+[[noreturn]] void violated(const char* what)
+{
+    std::fprintf(stderr, "fuzz_cli: invariant violated: %s\n", what);
+    std::abort();
+}
+
+#define FUZZ_CHECK(cond)          \
+    do {                          \
+        if (!(cond))              \
+            violated(#cond);      \
+    } while (0)
+
+FUZZ_ORACLE std::vector<std::string> split_words(const uint8_t* data, size_t size)
+{
+    std::vector<std::string> words;
+    size_t start = 0;
+    for (size_t i = 0; i < size; ++i) {
+        if (data[i] == '\0') {
+            words.emplace_back(reinterpret_cast<const char*>(data) + start, i - start);
+            start = i + 1;
+        }
+    }
+    if (start < size)
+        words.emplace_back(reinterpret_cast<const char*>(data) + start, size - start);
+    return words;
+}
+
+// parse_port: 0, or the value of 1..5 decimal digits (leading zeros allowed) in 1..65535.
+FUZZ_ORACLE void check_parse_port(const std::string& text)
+{
+    const uint16_t port = parse_port(text);
+    bool digits = !text.empty() && text.size() <= 5;
+    unsigned long value = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') {
+            digits = false;
+            break;
+        }
+        value = value * 10 + static_cast<unsigned long>(c - '0');
+    }
+    const unsigned long expected = digits && value >= 1 && value <= 65535 ? value : 0;
+    FUZZ_CHECK(port == expected);
+}
+
+FUZZ_ORACLE bool same_options(const Options& a, const Options& b)
+{
+    return a.host_port == b.host_port && a.guest_port == b.guest_port && a.host_addr_text == b.host_addr_text &&
+           std::memcmp(&a.host_addr, &b.host_addr, sizeof a.host_addr) == 0 && a.port_driver == b.port_driver &&
+           a.allow_host_loopback == b.allow_host_loopback && a.map_root == b.map_root && a.verbose == b.verbose &&
+           a.command == b.command;
+}
+
+FUZZ_ORACLE void check_options(const std::vector<std::string>& args, const Options& options)
+{
+    FUZZ_CHECK(options.host_port != 0);
+    FUZZ_CHECK(options.guest_port != 0);
+    FUZZ_CHECK(!options.command.empty());
+    // The command is the tail of the arguments, passed through untouched.
+    FUZZ_CHECK(options.command.size() <= args.size());
+    FUZZ_CHECK(std::equal(options.command.begin(), options.command.end(),
+                          args.end() - static_cast<long>(options.command.size())));
+    // host_addr is host_addr_text, parsed.
+    in_addr reparsed{};
+    FUZZ_CHECK(inet_pton(AF_INET, options.host_addr_text.c_str(), &reparsed) == 1);
+    FUZZ_CHECK(std::memcmp(&reparsed, &options.host_addr, sizeof reparsed) == 0);
+    FUZZ_CHECK(options.port_driver == PortDriver::Relay || options.port_driver == PortDriver::Slirp);
+
+    // Round trip: the canonical command line of these options parses to the same options.
+    std::vector<std::string> canonical = {
+        "--host-port=" + std::to_string(options.host_port),
+        "-P",
+        std::to_string(options.guest_port),
+        "--host-addr=" + options.host_addr_text,
+        options.port_driver == PortDriver::Slirp ? "--port-driver=slirp" : "--port-driver=relay",
+    };
+    if (options.allow_host_loopback)
+        canonical.push_back("--allow-host-loopback");
+    if (options.map_root)
+        canonical.push_back("--map-root");
+    if (options.verbose)
+        canonical.push_back("-v");
+    canonical.push_back("--");
+    canonical.insert(canonical.end(), options.command.begin(), options.command.end());
+    ParseResult again = parse(canonical);
+    const auto* same = std::get_if<Options>(&again);
+    FUZZ_CHECK(same != nullptr);
+    FUZZ_CHECK(same_options(*same, options));
+}
+
+FUZZ_ORACLE void check_usage_error(const UsageError& error)
+{
+    FUZZ_CHECK(!error.message.empty());
+    // The message is printed with %s: a NUL would cut it short. (argv words hold none.)
+    FUZZ_CHECK(error.message.find('\0') == std::string::npos);
+    // cli.h also calls the message "one line". It quotes the offending argument as
+    // given, so an argument with a newline in it gives a message of two lines; that
+    // is noted in fuzz/README.md and not checked here.
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
+{
+    const std::vector<std::string> args = split_words(data, size);
+    const ParseResult result = parse(args);
+
+    if (const auto* options = std::get_if<Options>(&result))
+        check_options(args, *options);
+    else if (const auto* error = std::get_if<UsageError>(&result))
+        check_usage_error(*error);
+    else
+        FUZZ_CHECK(std::holds_alternative<ShowHelp>(result) || std::holds_alternative<ShowVersion>(result));
+
+    // parse() is pure: the same words give the same result.
+    const ParseResult again = parse(args);
+    FUZZ_CHECK(again.index() == result.index());
+    if (const auto* error = std::get_if<UsageError>(&result))
+        FUZZ_CHECK(std::get<UsageError>(again).message == error->message);
+
+    for (const std::string& word : args)
+        check_parse_port(word);
+    return 0;
+}

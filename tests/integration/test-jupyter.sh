@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# jupyter: a real Jupyter server (Debian's jupyter-server) under portwrap, used from
+# the host only through the forwarded port:
+#  - GET /api/status with the token answers 200; without it, 403 (or 401);
+#  - a kernel started through the REST API runs code sent over its websocket
+#    (python3-websocket) and the result comes back;
+#  - that kernel starts a second HTTP server on another port inside the namespace:
+#    the kernel reaches it on 127.0.0.1, the host's 127.0.0.1:that port is refused;
+#  - the kernel's network namespace is not the host's;
+#  - /api/shutdown ends Jupyter, portwrap exits 0 and nothing is left running.
+source "$(dirname "$0")/lib.sh"
+pw_init
+
+[[ -x /usr/bin/jupyter-server ]] || fail "jupyter-server is not installed (scripts/install-deps.sh installs it)"
+"$PY" -c 'import websocket, ipykernel, jupyter_server' 2>"$PW_TMP/import.err" ||
+    fail "python3-websocket, python3-ipykernel or python3-jupyter-server missing: $(tail -n 1 "$PW_TMP/import.err")"
+
+# Jupyter's own directories, all in the test's work directory, writable by its user.
+jhome=$PW_WORK/home
+mkdir -p "$jhome/notebooks" "$jhome/.jupyter" "$jhome/.local/share/jupyter" "$jhome/runtime" "$jhome/.ipython"
+chmod 0700 "$jhome/runtime"
+chown -R "$PW_USER:" "$jhome"
+token=$("$PY" -c 'import secrets; print(secrets.token_hex(24))')
+
+# ---------------------------------------------------------------- host-side client
+# Talks to Jupyter through the forwarded port on 127.0.0.1 only. Every call has a timeout.
+client=$PW_TMP/bin/jupyter-client.py
+cat >"$client" <<'EOF'
+#!/usr/bin/python3
+"""jupyter-client.py CMD PORT TOKEN ...: REST and kernel-websocket calls to 127.0.0.1:PORT.
+TOKEN '-' sends no token. Every call has a timeout."""
+import json, sys, time, urllib.error, urllib.request, uuid
+
+import websocket
+
+cmd, port, token = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+base = f"http://127.0.0.1:{port}"
+headers = {} if token == "-" else {"Authorization": f"token {token}"}
+
+
+def request(method, path, body=None, timeout=10):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, data=data, method=method, headers=dict(headers))
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+
+
+def execute(kernel_id, code, timeout):
+    """Runs code in the kernel over its websocket; returns (stdout, error or None)."""
+    ws = websocket.create_connection(
+        f"ws://127.0.0.1:{port}/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}",
+        header=[f"{k}: {v}" for k, v in headers.items()], timeout=timeout, suppress_origin=True)
+    try:
+        msg_id = uuid.uuid4().hex
+        ws.send(json.dumps({
+            "header": {"msg_id": msg_id, "username": "test", "session": uuid.uuid4().hex,
+                       "msg_type": "execute_request", "version": "5.3",
+                       "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+            "content": {"code": code, "silent": False, "store_history": False,
+                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+        }))
+        out, error, replied, idle = [], None, False, False
+        deadline = time.monotonic() + timeout
+        while not (replied and idle):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no complete answer from the kernel within {timeout}s")
+            ws.settimeout(left)
+            msg = json.loads(ws.recv())
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream" and content.get("name") == "stdout":
+                out.append(content["text"])
+            elif kind == "error":
+                error = "\n".join(content.get("traceback", [])) or content.get("evalue", "error")
+            elif kind == "execute_reply":
+                replied = True
+                if content.get("status") != "ok" and error is None:
+                    error = f"execute_reply status {content.get('status')}"
+            elif kind == "status" and content.get("execution_state") == "idle":
+                idle = True
+        return "".join(out), error
+    finally:
+        ws.close()
+
+
+if cmd == "status":  # status PORT TOKEN: prints the HTTP status of GET /api/status
+    try:
+        print(request("GET", "/api/status", timeout=5)[0])
+    except OSError as e:
+        print(f"error:{e}")
+elif cmd == "start-kernel":  # start-kernel PORT TOKEN: prints the new kernel's id
+    status, body = request("POST", "/api/kernels", {"name": "python3"}, timeout=60)
+    if status != 201:
+        sys.exit(f"POST /api/kernels: {status} {body[:300]}")
+    print(json.loads(body)["id"])
+elif cmd == "exec":  # exec PORT TOKEN KERNEL_ID CODE_FILE TIMEOUT: prints the code's stdout
+    with open(sys.argv[5]) as f:
+        code = f.read()
+    deadline = time.monotonic() + float(sys.argv[6])
+    while True:  # a kernel that is still starting may close the first websocket
+        try:
+            out, error = execute(sys.argv[4], code, max(1.0, deadline - time.monotonic()))
+            break
+        except (websocket.WebSocketException, ConnectionError) as e:
+            if time.monotonic() + 1 >= deadline:
+                sys.exit(f"websocket: {e!r}")
+            time.sleep(0.5)
+    sys.stdout.write(out)
+    if error:
+        sys.exit("kernel error: " + error)
+elif cmd == "delete-kernel":  # delete-kernel PORT TOKEN KERNEL_ID: prints the HTTP status
+    print(request("DELETE", f"/api/kernels/{sys.argv[4]}", timeout=30)[0])
+elif cmd == "shutdown":  # shutdown PORT TOKEN: asks the server to stop; prints the HTTP status
+    try:
+        print(request("POST", "/api/shutdown", timeout=10)[0])
+    except OSError as e:
+        print(f"error:{e}")
+else:
+    sys.exit(f"unknown command {cmd}")
+EOF
+chmod 0755 "$client"
+jc() { timeout 120 "$PY" "$client" "$@"; }
+
+# ---------------------------------------------------------------- start Jupyter
+hp=$(free_port)
+gp=8888
+private=$(free_port)  # the kernel's own server: a port nothing on the host listens on
+[[ $private != "$gp" && $private != "$hp" ]] || private=$(free_port)
+root_args=()
+[[ $PW_USER == root ]] && root_args=(--allow-root)  # Jupyter refuses root without it
+
+pw_start -p "$hp" -P "$gp" -- /usr/bin/env \
+    "HOME=$jhome" "JUPYTER_CONFIG_DIR=$jhome/.jupyter" "JUPYTER_DATA_DIR=$jhome/.local/share/jupyter" \
+    "JUPYTER_RUNTIME_DIR=$jhome/runtime" "IPYTHONDIR=$jhome/.ipython" JUPYTER_PLATFORM_DIRS=1 \
+    /usr/bin/jupyter-server --port='{guest-port}' --ip=0.0.0.0 --no-browser "${root_args[@]}" \
+    "--ServerApp.token=$token" --ServerApp.password= --ServerApp.port_retries=0 \
+    "--ServerApp.root_dir=$jhome/notebooks" --ServerApp.shutdown_no_activity_timeout=600
+log "portwrap pid ${PW_PID:-?}: jupyter-server on 10.0.2.100/127.0.0.1:$gp inside, host 127.0.0.1:$hp"
+
+jupyter_up() { [[ $(jc status "$hp" "$token") == 200 ]]; }
+if ! wait_until 90 jupyter_up; then
+    fail_later "Jupyter did not answer GET /api/status on 127.0.0.1:$hp within 90s"
+    show_file "portwrap/Jupyter stderr" "$PW_ERR"
+    kill -TERM "$PW_PID" 2>/dev/null
+    pw_wait 30
+    pw_finish
+fi
+pass "GET /api/status with the token: 200"
+
+status=$(jc status "$hp" -)
+check "GET /api/status without a token is refused ($status)" test "$status" = 403 -o "$status" = 401
+status=$(jc status "$hp" "wrong$token")
+check "GET /api/status with a wrong token is refused ($status)" test "$status" = 403 -o "$status" = 401
+
+# ---------------------------------------------------------------- a kernel, over its websocket
+kernel=$(jc start-kernel "$hp" "$token" 2>"$PW_TMP/kernel.err")
+if [[ -z $kernel ]]; then
+    fail_later "could not start a kernel: $(cat "$PW_TMP/kernel.err")"
+    show_file "portwrap/Jupyter stderr" "$PW_ERR"
+else
+    pass "POST /api/kernels started kernel $kernel"
+    run_code() {  # run_code WHAT CODE: runs CODE in the kernel, output in $PW_TMP/code.out
+        printf '%s\n' "$2" >"$PW_TMP/code.py"
+        if jc exec "$hp" "$token" "$kernel" "$PW_TMP/code.py" 60 >"$PW_TMP/code.out" 2>"$PW_TMP/code.err"; then
+            return 0
+        fi
+        fail_later "$1: $(tail -n 5 "$PW_TMP/code.err")"
+        return 1
+    }
+
+    run_code "print(6 * 7) in the kernel" 'print(6 * 7)' &&
+        expect_eq "print(6 * 7) run over the kernel's websocket" 42 "$(cat "$PW_TMP/code.out")"
+
+    # The kernel is inside portwrap's network namespace, not the host's.
+    host_ns=$(readlink /proc/self/ns/net)
+    run_code "the kernel's network namespace" 'import os; print(os.readlink("/proc/self/ns/net"))' &&
+        check "the kernel's network namespace ($(cat "$PW_TMP/code.out")) is not the host's ($host_ns)" \
+            test "$(cat "$PW_TMP/code.out")" != "$host_ns"
+
+    # A second server, started by the kernel on another port, reachable from inside only.
+    marker="private-$RANDOM$RANDOM"
+    run_code "the kernel starts an HTTP server on port $private" "
+import http.server, threading, urllib.request
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b'$marker'
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+private_server = http.server.ThreadingHTTPServer(('0.0.0.0', $private), Handler)
+private_server.daemon_threads = True
+threading.Thread(target=private_server.serve_forever, daemon=True).start()
+print(urllib.request.urlopen('http://127.0.0.1:$private/', timeout=10).read().decode())" &&
+        expect_eq "inside, the kernel fetches its own server at 127.0.0.1:$private" "$marker" "$(cat "$PW_TMP/code.out")"
+
+    expect_eq "host 127.0.0.1:$private (the kernel's private server)" refused "$(connect_result 127.0.0.1 "$private" 5)"
+    check "the forwarded port 127.0.0.1:$hp still answers" jupyter_up
+
+    # The private server was still up while the host was refused.
+    run_code "the kernel fetches its server again" "
+print(urllib.request.urlopen('http://127.0.0.1:$private/', timeout=10).read().decode())
+private_server.shutdown()
+private_server.server_close()" &&
+        expect_eq "inside, the private server is still up after the host's attempt" "$marker" "$(cat "$PW_TMP/code.out")"
+
+    expect_eq "DELETE /api/kernels/$kernel" 204 "$(jc delete-kernel "$hp" "$token" "$kernel")"
+fi
+
+# ---------------------------------------------------------------- shut down
+expect_eq "POST /api/shutdown" 200 "$(jc shutdown "$hp" "$token")"
+if pw_wait 60; then
+    expect_status "Jupyter stopped through /api/shutdown" 0
+fi
+check "the host port 127.0.0.1:$hp is closed after portwrap exits" \
+    test "$(connect_result 127.0.0.1 "$hp" 5)" = refused
+if ((PW_FAILURES)); then
+    show_file "portwrap/Jupyter stderr" "$PW_ERR"
+fi
+
+pw_finish

@@ -687,6 +687,7 @@ def main():
     wrk_s = 1 if q else 4
     scale_s = 1 if q else 3
     rr_s = 0.5 if q else 2
+    burst_s = 10
     startups = 3 if q else 11
     idle_s = 2 if q else 10
 
@@ -773,6 +774,8 @@ def main():
                                                                   500000, rr_s)
                     results[c.name]["connrate"] = netbench_client(ctx, "connrate", inst.host_port,
                                                                   50000, rr_s)
+                    results[c.name]["burst"] = netbench_client(ctx, "burst", inst.host_port,
+                                                               1000, burst_s)
                     save_hwm(c, "netbench", inst)
                 finally:
                     inst.stop()
@@ -862,7 +865,8 @@ def main():
                                               else "") for c in contenders}
         info["quick"] = q
         info["durations"] = {"iperf3_s": iperf_s, "wrk_s": wrk_s, "scale_s": scale_s,
-                             "round_trip_s": rr_s, "startups": startups, "idle_s": idle_s}
+                             "round_trip_s": rr_s, "burst_s": burst_s, "startups": startups,
+                             "idle_s": idle_s}
         table, notes = render(contenders, results, failures, skipped, info)
         print()
         print(table)
@@ -953,6 +957,9 @@ def render(contenders, results, failures, skipped, info):
             return None
         return ns / 1e9 / (b / 1e9)
 
+    def ms(us):
+        return us / 1e3 if us is not None else None
+
     def hwm_mib(name):
         h = get(name, "hwm")
         vals = [v for v in (h or {}).values() if v]
@@ -968,6 +975,10 @@ def render(contenders, results, failures, skipped, info):
         ("1-byte round trip, median (µs)", lambda n: get(n, "pingpong", "p50_us"), False, True),
         ("1-byte round trip, p99 (µs)", lambda n: get(n, "pingpong", "p99_us"), False, True),
         ("connect+request+close (per s)", lambda n: get(n, "connrate", "per_second"), True, True),
+        ("burst of 1000 connects, p50 to answer (ms)", lambda n: ms(get(n, "burst", "p50_us")), False, True),
+        ("burst of 1000 connects, slowest answer (ms)", lambda n: ms(get(n, "burst", "max_us")), False, True),
+        (f"burst of 1000 connects, failed or unanswered after {info['durations']['burst_s']} s",
+         lambda n: get(n, "burst", "errors"), False, "plain"),
         ("HTTP keep-alive, 16 conns (req/s)", lambda n: get(n, "http_c16_keepalive", "rps"), True, True),
         ("HTTP keep-alive, 16 conns, p50 (ms)", lambda n: get(n, "http_c16_keepalive", "p50_ms"), False, True),
         ("HTTP keep-alive, 16 conns, p99 (ms)", lambda n: get(n, "http_c16_keepalive", "p99_ms"), False, True),
@@ -1055,7 +1066,8 @@ def write_doc(path, info, table, notes):
         f"- iperf3 {d['iperf3']}, wrk {d['wrk']}, nginx-light {d['nginx']} (Debian versions).",
         f"- Durations: iperf3 {d['durations']['iperf3_s']} s per run, wrk "
         f"{d['durations']['wrk_s']} s (16 connections) and {d['durations']['scale_s']} s "
-        f"(scaling), round trips {d['durations']['round_trip_s']} s, "
+        f"(scaling), round trips {d['durations']['round_trip_s']} s, burst at most "
+        f"{d['durations']['burst_s']} s, "
         f"{d['durations']['startups']} start-ups, idle {d['durations']['idle_s']} s.",
         f"- Every contender's tool and server ran as `{next(iter(d['run_as'].values()), '?')}` "
         "(the row *ran as*); the clients (iperf3 -c, wrk, netbench) ran as the invoking user.",

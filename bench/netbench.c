@@ -12,6 +12,11 @@
  *   netbench connrate ADDR PORT MAX_COUNT MAX_SECONDS
  *       one connection after another: connect, send 'c', read 'c', read end-of-file,
  *       close.
+ *   netbench burst ADDR PORT COUNT MAX_SECONDS
+ *       COUNT non-blocking connects at once; each connection sends 'p' as soon as it is
+ *       connected and waits for the answer. Samples are the times from the start of
+ *       the burst to each answer; "errors" counts connections that failed or had no
+ *       answer after MAX_SECONDS.
  *
  * The clients print one line of JSON: count, seconds, and for each operation the
  * mean, median (p50) and p99 in microseconds. Every loop stops at MAX_COUNT or
@@ -24,6 +29,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,10 +151,12 @@ static void print_result(const char *mode, double *samples, long count, double e
     qsort(samples, (size_t)count, sizeof(double), cmp_double);
     double p50 = count ? samples[count / 2] : 0;
     double p99 = count ? samples[(long)((double)(count - 1) * 0.99)] : 0;
+    double max = count ? samples[count - 1] : 0;
     printf("{\"mode\": \"%s\", \"count\": %ld, \"seconds\": %.6f, \"errors\": %ld, "
-           "\"mean_us\": %.3f, \"p50_us\": %.3f, \"p99_us\": %.3f, \"per_second\": %.1f}\n",
+           "\"mean_us\": %.3f, \"p50_us\": %.3f, \"p99_us\": %.3f, \"max_us\": %.3f, "
+           "\"per_second\": %.1f}\n",
            mode, count, elapsed, errors, count ? sum / (double)count * 1e6 : 0, p50 * 1e6,
-           p99 * 1e6, elapsed > 0 ? (double)count / elapsed : 0);
+           p99 * 1e6, max * 1e6, elapsed > 0 ? (double)count / elapsed : 0);
 }
 
 static int read_exact(int fd, char *buf, size_t len) {
@@ -220,6 +228,73 @@ static int run_connrate(const char *addr, const char *port, long max_count, doub
     return 0;
 }
 
+static int run_burst(const char *addr, const char *port, long count, double max_seconds) {
+    struct sockaddr_in sa = make_addr(addr, port);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) die("epoll_create1");
+    int *fds = calloc((size_t)count, sizeof(int));
+    double *samples = calloc((size_t)count, sizeof(double));
+    if (!fds || !samples) die("calloc");
+    long answered = 0, failed = 0;
+    double start = now();
+    for (long i = 0; i < count; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) die("socket");
+        fds[i] = fd;
+        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS) {
+            failed++;
+            close(fd);
+            fds[i] = -1;
+            continue;
+        }
+        struct epoll_event ev = {.events = EPOLLOUT, .data.u64 = (uint64_t)i};
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl");
+    }
+    struct epoll_event events[256];
+    while (answered + failed < count) {
+        double left = max_seconds - (now() - start);
+        if (left <= 0) break;
+        int n = epoll_wait(ep, events, 256, (int)(left * 1000) + 1);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            die("epoll_wait");
+        }
+        for (int k = 0; k < n; k++) {
+            long i = (long)events[k].data.u64;
+            int fd = fds[i];
+            if (fd < 0) continue;
+            int ok = 1;
+            if (events[k].events & EPOLLOUT) {
+                int err = 0;
+                socklen_t len = sizeof err;
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+                char b = 'p';
+                if (err != 0 || write(fd, &b, 1) != 1) {
+                    ok = 0;
+                } else {
+                    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)i};
+                    epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
+                    continue;
+                }
+            } else {
+                char b;
+                ok = read(fd, &b, 1) == 1 && b == 'p';
+                if (ok) samples[answered++] = now() - start;
+            }
+            if (!ok) failed++;
+            epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
+            close(fd);
+            fds[i] = -1;
+        }
+    }
+    double elapsed = now() - start;
+    for (long i = 0; i < count; i++)
+        if (fds[i] >= 0) close(fds[i]);
+    long unanswered = count - answered - failed;
+    print_result("burst", samples, answered, elapsed, failed + unanswered);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc == 5 && strcmp(argv[1], "server") == 0)
         return run_server(argv[2], argv[3], atoi(argv[4]));
@@ -227,9 +302,12 @@ int main(int argc, char **argv) {
         return run_pingpong(argv[2], argv[3], atol(argv[4]), atof(argv[5]));
     if (argc == 6 && strcmp(argv[1], "connrate") == 0)
         return run_connrate(argv[2], argv[3], atol(argv[4]), atof(argv[5]));
+    if (argc == 6 && strcmp(argv[1], "burst") == 0)
+        return run_burst(argv[2], argv[3], atol(argv[4]), atof(argv[5]));
     fprintf(stderr,
             "usage: netbench server ADDR PORT MAX_SECONDS\n"
             "       netbench pingpong ADDR PORT MAX_COUNT MAX_SECONDS\n"
-            "       netbench connrate ADDR PORT MAX_COUNT MAX_SECONDS\n");
+            "       netbench connrate ADDR PORT MAX_COUNT MAX_SECONDS\n"
+            "       netbench burst ADDR PORT COUNT MAX_SECONDS\n");
     return 2;
 }

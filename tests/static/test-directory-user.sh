@@ -35,12 +35,14 @@ echo "$name:x:$uid:" > "$work/extrausers/group"
 { cat /etc/subuid; echo "$name:400000:65536"; } > "$work/subuid"
 { cat /etc/subgid; echo "$uid:400000:65536"; } > "$work/subgid"
 echo "served to a directory user $PW_TAG" > "$work/www/index.html"
+# The checkout may be in a folder the test uid cannot enter: run a copy.
+install -m 0755 "$PORTWRAP" "$work/portwrap"
 
 host_port=$(free_port)
 out=$work/portwrap.log
 # Everything below runs in a private mount namespace; the user's portwrap runs there too.
 unshare -m --propagation private env -i PWTEST_TAG="$PW_TAG" PATH="$PW_STD_PATH" \
-    WORK="$work" UID_="$uid" NAME="$name" PORTWRAP="$PORTWRAP" HOST_PORT="$host_port" sh -c '
+    WORK="$work" UID_="$uid" NAME="$name" PORTWRAP="$work/portwrap" HOST_PORT="$host_port" sh -c '
     mkdir -p /var/lib/extrausers &&
     mount --bind "$WORK/extrausers" /var/lib/extrausers &&
     mount --bind "$WORK/nsswitch.conf" /etc/nsswitch.conf &&

@@ -1,5 +1,6 @@
 #include "slirp_session.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,17 +20,20 @@ namespace {
 constexpr size_t kFrameBufferSize = 65536;
 // Frames fed to libslirp per wake-up before its sockets get a turn again.
 constexpr size_t kMaxFramesPerDispatch = 128;
+// How long the forwarded ports' listeners sit out of poll() after running out of fds.
+constexpr int64_t kAcceptPauseMs = 100;
 
 // libslirp 4.7 listens on forwarded ports with a backlog of 1, so a browser's burst of
 // connects falls into SYN retries (a 1 s stall each). listen() on a socket that is
-// already listening just sets the new backlog, so find ours and raise it.
-void widen_listen_backlog(Slirp* slirp, in_addr host_addr, uint16_t host_port)
+// already listening just sets the new backlog, so find ours and raise it. Returns the
+// listening fd, or -1 if it was not found.
+int widen_listen_backlog(Slirp* slirp, in_addr host_addr, uint16_t host_port)
 {
     struct Search {
         in_addr addr;
         uint16_t port;
-        bool found;
-    } search{host_addr, host_port, false};
+        int found;
+    } search{host_addr, host_port, -1};
     uint32_t unused_timeout = UINT32_MAX;
     auto visit = [](int fd, int, void* opaque) -> int {
         auto* s = static_cast<Search*>(opaque);
@@ -40,12 +44,25 @@ void widen_listen_backlog(Slirp* slirp, in_addr host_addr, uint16_t host_port)
         if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) == 0 && listening &&
             getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_length) == 0 && bound.sin_family == AF_INET &&
             bound.sin_addr.s_addr == s->addr.s_addr && ntohs(bound.sin_port) == s->port)
-            s->found = ::listen(fd, SOMAXCONN) == 0 || s->found;
+            s->found = fd;
         return -1;
     };
     slirp_pollfds_fill(slirp, &unused_timeout, visit, &search);
-    if (!search.found)
+    if (search.found < 0 || ::listen(search.found, SOMAXCONN) != 0)
         log::info("could not raise the listen backlog of port %u; bursts of connections may stall", host_port);
+    return search.found;
+}
+
+// True if this process cannot open another fd. libslirp's accept() failing with
+// EMFILE leaves no trace but the listener staying readable, so probe for it.
+bool out_of_fds(int any_open_fd)
+{
+    int probe = ::fcntl(any_open_fd, F_DUPFD_CLOEXEC, 0);
+    if (probe >= 0) {
+        ::close(probe);
+        return false;
+    }
+    return errno == EMFILE || errno == ENFILE;
 }
 
 int64_t monotonic_ns()
@@ -53,6 +70,11 @@ int64_t monotonic_ns()
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
     return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+}
+
+int64_t monotonic_ms()
+{
+    return monotonic_ns() / 1'000'000;
 }
 
 }  // namespace
@@ -109,7 +131,9 @@ void SlirpSession::add_tcp_forward(in_addr host_addr, uint16_t host_port, uint16
         int err = errno ? errno : EADDRINUSE;  // libslirp keeps bind()'s errno; guard anyway
         throw Error(describe_errno("cannot listen on " + std::string(host_text) + ":" + std::to_string(host_port), err));
     }
-    widen_listen_backlog(slirp_, host_addr, host_port);
+    int listener = widen_listen_backlog(slirp_, host_addr, host_port);
+    if (listener >= 0)
+        listeners_.push_back({listener, SIZE_MAX});
     log::info("forwarding %s:%u to %s:%u", host_text, host_port, guest_network::kGuestAddress, guest_port);
 }
 
@@ -119,9 +143,15 @@ void SlirpSession::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)
     fds.push_back({tap_.get(), POLLIN, 0});
     poll_fds_ = &fds;
     wants_output_ = false;
+    for (Listener& listener : listeners_)
+        listener.index = SIZE_MAX;
+    const int64_t pause_left_ms = listeners_paused_until_ms_ - monotonic_ms();
+    listeners_paused_ = pause_left_ms > 0;
     slirp_pollfds_fill(slirp_, &timeout_ms, add_poll, this);
     poll_fds_ = nullptr;
     timeout_ms = std::min(timeout_ms, ms_until_next_timer());
+    if (listeners_paused_)
+        timeout_ms = std::min(timeout_ms, static_cast<uint32_t>(pause_left_ms));
 }
 
 size_t SlirpSession::dispatch(const std::vector<pollfd>& fds, bool poll_failed)
@@ -129,11 +159,28 @@ size_t SlirpSession::dispatch(const std::vector<pollfd>& fds, bool poll_failed)
     poll_fds_ = const_cast<std::vector<pollfd>*>(&fds);
     slirp_pollfds_poll(slirp_, poll_failed ? 1 : 0, get_revents, this);
     poll_fds_ = nullptr;
+    if (!poll_failed)
+        pause_listeners_if_out_of_fds(fds);
     size_t frames = 0;
     if (!poll_failed && (fds[tap_index_].revents & POLLIN))
         frames = read_tap_frames();
     run_due_timers();
     return frames;
+}
+
+void SlirpSession::pause_listeners_if_out_of_fds(const std::vector<pollfd>& fds)
+{
+    bool connection_waiting = false;
+    for (const Listener& listener : listeners_)
+        connection_waiting |= listener.index < fds.size() && (fds[listener.index].revents & POLLIN);
+    // Without this pause, poll() would return at once, over and over (a busy loop).
+    if (!connection_waiting || !out_of_fds(tap_.get()))
+        return;
+    const int64_t now = monotonic_ms();
+    if (now > listeners_paused_until_ms_ + 1000)  // once per episode, not every 100 ms
+        log::error("cannot accept a connection: %s; pausing for %lld ms", std::strerror(EMFILE),
+                   static_cast<long long>(kAcceptPauseMs));
+    listeners_paused_until_ms_ = now + kAcceptPauseMs;
 }
 
 size_t SlirpSession::read_tap_frames()
@@ -244,6 +291,13 @@ int SlirpSession::add_poll(int fd, int events, void* self)
     }
     if (events & SLIRP_POLL_PRI)
         wanted |= POLLPRI;
+    for (Listener& listener : session->listeners_) {
+        if (listener.fd != fd)
+            continue;
+        if (session->listeners_paused_)
+            return -1;  // libslirp asks get_revents(-1) later: "nothing happened"
+        listener.index = session->poll_fds_->size();
+    }
     session->poll_fds_->push_back({fd, wanted, 0});
     return static_cast<int>(session->poll_fds_->size() - 1);
 }

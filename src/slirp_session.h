@@ -42,6 +42,12 @@ private:
         int64_t expire_ms;  // -1: not armed
     };
 
+    struct Listener {
+        int fd;        // a forwarded port's listening socket, owned by libslirp
+        size_t index;  // its entry in the poll set, SIZE_MAX if none this round
+    };
+
+    void pause_listeners_if_out_of_fds(const std::vector<pollfd>& fds);
     size_t read_tap_frames();
     void run_due_timers();
     uint32_t ms_until_next_timer() const;
@@ -64,6 +70,9 @@ private:
     std::vector<pollfd>* poll_fds_ = nullptr;  // valid during fill() and dispatch()
     size_t tap_index_ = 0;
     bool wants_output_ = false;
+    std::vector<Listener> listeners_;
+    int64_t listeners_paused_until_ms_ = 0;
+    bool listeners_paused_ = false;  // during fill(): leave the listeners out
     std::unique_ptr<uint8_t[]> frame_buffer_;
 };
 

@@ -96,7 +96,10 @@ int decode_ack(const void* buffer, size_t size, uint32_t seq)
                 return -1;
             nlmsgerr error;
             std::memcpy(&error, bytes + offset + NLMSG_HDRLEN, sizeof error);
-            return error.error <= 0 ? -error.error : -1;
+            // An errno is 1..4095 (the kernel's MAX_ERRNO); anything else is no valid
+            // acknowledgement (and negating INT_MIN would overflow).
+            constexpr int kMaxErrno = 4095;
+            return error.error <= 0 && error.error >= -kMaxErrno ? -error.error : -1;
         }
         offset += NLMSG_ALIGN(header.nlmsg_len);
         if (offset > size)

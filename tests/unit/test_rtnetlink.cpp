@@ -4,6 +4,7 @@
 #include <net/if.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <map>
 
@@ -129,6 +130,18 @@ TEST_CASE("decode_ack turns the kernel's answer into an errno", "[rtnetlink]")
     CHECK(decode_ack(busy.data(), busy.size(), 5) == EEXIST);
     auto denied = ack(6, -EPERM);
     CHECK(decode_ack(denied.data(), denied.size(), 6) == EPERM);
+}
+
+TEST_CASE("decode_ack rejects an error field that is no errno", "[rtnetlink]")
+{
+    auto positive = ack(5, 1);
+    CHECK(decode_ack(positive.data(), positive.size(), 5) == -1);
+    auto last_errno = ack(5, -4095);
+    CHECK(decode_ack(last_errno.data(), last_errno.size(), 5) == 4095);
+    auto beyond = ack(5, -4096);
+    CHECK(decode_ack(beyond.data(), beyond.size(), 5) == -1);
+    auto lowest = ack(5, INT_MIN);  // negating it would overflow
+    CHECK(decode_ack(lowest.data(), lowest.size(), 5) == -1);
 }
 
 TEST_CASE("decode_ack ignores other sequence numbers and rejects truncated replies", "[rtnetlink]")

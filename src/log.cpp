@@ -19,6 +19,13 @@ void vwrite_line(const char* format, va_list args) noexcept
     size_t len = prefix + (body < 0 ? 0 : body);
     if (len > sizeof line - 2)
         len = sizeof line - 2;
+    // One message, one line: a newline or escape sequence in a value (an argument, a
+    // path) must not split it or reach the terminal.
+    for (size_t i = prefix; i < len; ++i) {
+        const auto byte = static_cast<unsigned char>(line[i]);
+        if (byte < 0x20 || byte == 0x7f)
+            line[i] = '?';
+    }
     line[len++] = '\n';
     ssize_t unused = ::write(STDERR_FILENO, line, len);
     (void)unused;  // nowhere left to report a failed write to stderr

@@ -55,6 +55,9 @@ expect_one_error_line "missing command" "command"
 pw_run --no-such-option -p "$(free_port)" -P 8080 -- true
 expect_status "unknown option" 125
 expect_one_error_line "unknown option" "--no-such-option"
+pw_run $'--bad\noption\e[2J' -p "$(free_port)" -P 8080 -- true
+expect_status "unknown option with a newline and an escape in it" 125
+expect_one_error_line "unknown option with a newline in it" "--bad?option?[2J"
 check "the command never ran after usage errors" test ! -e "$marker"
 
 # 125: host port in use.

@@ -14,7 +14,7 @@
 // disjoint and never reaching 4294967295, outside ranges not wrapping, the own id
 // mapped to itself (or to 0 with map_root) by exactly one line of count 1, the
 // subordinate ids filling the inside ids lowest first, and every other line taken
-// from one of the ranges (disjoint outside when the ranges are).
+// from one of the ranges (outside ranges disjoint too; each distinct id mapped once).
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -96,15 +96,20 @@ FUZZ_ORACLE std::vector<Range> sorted_ranges(std::vector<Range> ranges)
     return ranges;
 }
 
-FUZZ_ORACLE bool ranges_disjoint(const std::vector<Range>& sorted, uint32_t own)
+// How many distinct ids the (sorted) ranges cover, not counting `own`.
+FUZZ_ORACLE uint64_t distinct_ids(const std::vector<Range>& sorted, uint32_t own)
 {
-    for (size_t i = 0; i < sorted.size(); ++i) {
-        if (own >= sorted[i].start && own - sorted[i].start < sorted[i].count)
-            return false;
-        if (i > 0 && uint64_t{sorted[i - 1].start} + sorted[i - 1].count > sorted[i].start)
-            return false;
+    uint64_t total = 0, covered_to = 0;  // ids below covered_to are counted
+    bool own_covered = false;
+    for (const Range& r : sorted) {
+        const uint64_t begin = std::max<uint64_t>(r.start, covered_to);
+        const uint64_t end = uint64_t{r.start} + r.count;
+        if (end > begin)
+            total += end - begin;
+        covered_to = std::max(covered_to, end);
+        own_covered |= own >= r.start && own - r.start < r.count;
     }
-    return true;
+    return total - (own_covered ? 1 : 0);
 }
 
 // [outside, outside+count) lies within one of the (sorted) ranges.
@@ -156,23 +161,20 @@ FUZZ_ORACLE void check_plan(uint32_t own, const std::vector<Range>& ranges, bool
         mapped += l.count;
         FUZZ_CHECK(within_a_range(sorted, l.outside, l.count));
     }
-    uint64_t available = 0;
-    for (const Range& r : ranges)
-        available += r.count;
+    // Ids that two ranges share, or that are the user's own, are mapped once.
+    const uint64_t available = distinct_ids(sorted, own);
     FUZZ_CHECK(mapped <= available);
     // All of the ranges are used unless the 340 lines or the end of the id space ran out.
     if (lines.size() < kMaxMapLines && next_inside < kUnmapped - 1)
         FUZZ_CHECK(mapped == available);
 
-    // The kernel rejects overlapping outside ranges too; they are disjoint whenever the
-    // ranges are disjoint and leave out the user's own id.
-    if (ranges_disjoint(sorted, own)) {
-        std::vector<MapLine> by_outside = lines;
-        std::sort(by_outside.begin(), by_outside.end(),
-                  [](const MapLine& a, const MapLine& b) { return a.outside < b.outside; });
-        for (size_t i = 1; i < by_outside.size(); ++i)
-            FUZZ_CHECK(uint64_t{by_outside[i - 1].outside} + by_outside[i - 1].count <= by_outside[i].outside);
-    }
+    // The kernel rejects overlapping outside ranges too, so they never overlap, even
+    // when /etc/subuid repeats a range or includes the user's own id.
+    std::vector<MapLine> by_outside = lines;
+    std::sort(by_outside.begin(), by_outside.end(),
+              [](const MapLine& a, const MapLine& b) { return a.outside < b.outside; });
+    for (size_t i = 1; i < by_outside.size(); ++i)
+        FUZZ_CHECK(uint64_t{by_outside[i - 1].outside} + by_outside[i - 1].count <= by_outside[i].outside);
 
     // The two renderings: three arguments per line; one text line per line.
     FUZZ_CHECK(map_arguments(lines).size() == 3 * lines.size());

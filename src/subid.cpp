@@ -40,6 +40,41 @@ std::optional<uint32_t> parse_u32(std::string_view text)
     return value;
 }
 
+// `ranges` in file order, less every id an earlier range or `own` already covers: a
+// repeated or overlapping /etc/subuid line must not make two map lines overlap, which
+// the kernel refuses (and newuidmap reports only as "Invalid argument").
+std::vector<Range> without_overlaps(uint32_t own, const std::vector<Range>& ranges)
+{
+    struct Span {
+        uint64_t begin, end;  // [begin, end)
+    };
+    std::vector<Span> taken{{own, uint64_t{own} + 1}};
+    std::vector<Range> result;
+    for (const Range& range : ranges) {
+        if (result.size() >= kMaxMapLines)  // no more could be mapped anyway
+            break;
+        std::vector<Span> pieces{{range.start, uint64_t{range.start} + range.count}};
+        for (const Span& t : taken) {
+            std::vector<Span> rest;
+            for (const Span& p : pieces) {
+                if (t.end <= p.begin || t.begin >= p.end) {
+                    rest.push_back(p);
+                    continue;
+                }
+                if (p.begin < t.begin)
+                    rest.push_back({p.begin, t.begin});
+                if (t.end < p.end)
+                    rest.push_back({t.end, p.end});
+            }
+            pieces = std::move(rest);
+        }
+        for (const Span& p : pieces)
+            result.push_back({static_cast<uint32_t>(p.begin), static_cast<uint32_t>(p.end - p.begin)});
+        taken.push_back({range.start, uint64_t{range.start} + range.count});
+    }
+    return result;
+}
+
 }  // namespace
 
 std::optional<std::string> user_name_from_passwd(std::string_view passwd_text, uint32_t uid)
@@ -72,7 +107,7 @@ std::vector<MapLine> plan_map(uint32_t own, const std::vector<Range>& ranges, bo
     const uint32_t own_inside = map_root ? 0 : own;
     std::vector<MapLine> lines{{own_inside, own, 1}};
     uint64_t next_inside = 0;  // next free id inside; own_inside is skipped
-    for (const Range& range : ranges) {
+    for (const Range& range : without_overlaps(own, ranges)) {
         uint64_t outside = range.start;
         uint64_t left = range.count;
         while (left > 0 && lines.size() < kMaxMapLines) {

@@ -37,7 +37,8 @@ std::vector<Range> ranges_for(std::string_view subid_text, uint32_t id, const st
 
 // The map for a user whose own id is `own`: `own` maps to itself (or to 0 with
 // map_root) and the subordinate ranges fill the other ids inside, lowest first,
-// around it. With no ranges this is the single line for `own`.
+// around it. With no ranges this is the single line for `own`. Ids that a range
+// shares with an earlier one or with `own` are used once: no two lines overlap.
 std::vector<MapLine> plan_map(uint32_t own, const std::vector<Range>& ranges, bool map_root);
 
 // "inside outside count" for each line: the argument tail of newuidmap/newgidmap.

@@ -69,6 +69,18 @@ TEST_CASE("a range smaller than the user's id fills up to it; several ranges fol
           Lines{{0, 100000, 10}, {10, 200000, 2}, {12, 12, 1}, {13, 200002, 3}});
 }
 
+TEST_CASE("repeated and overlapping ranges map each id once", "[subid]")
+{
+    const Lines one_range{{0, 100000, 1001}, {1001, 1001, 1}, {1002, 101001, 64535}};
+    CHECK(plan_map(1001, {{100000, 65536}, {100000, 65536}}, false) == one_range);
+    CHECK(plan_map(1001, {{100000, 65536}, {100010, 5}}, false) == one_range);
+    // A later range that sticks out on both sides adds only what is new.
+    CHECK(plan_map(0, {{100, 10}, {95, 20}}, false) ==
+          Lines{{0, 0, 1}, {1, 100, 10}, {11, 95, 5}, {16, 110, 5}});
+    // The user's own id inside a subordinate range is not mapped twice.
+    CHECK(plan_map(1001, {{1000, 3}}, false) == Lines{{0, 1000, 1}, {1, 1002, 1}, {1001, 1001, 1}});
+}
+
 TEST_CASE("the map never exceeds the kernel's 340 lines", "[subid]")
 {
     std::vector<Range> many;

@@ -12,8 +12,8 @@ _portwrap()
     local cur=${COMP_WORDS[COMP_CWORD]}
     local prev=
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local value_options='-p --host-port -P --guest-port --host-addr --port-driver'
-    local all_options='-p --host-port -P --guest-port --host-addr --port-driver
+    local value_options='-p --host-port -P --guest-port --host-addr --port-file --port-driver'
+    local all_options='-p --host-port -P --guest-port --host-addr --port-file --port-driver
         --allow-host-loopback --map-root -v --verbose -h --help --version'
 
     # Find where COMMAND starts. bash splits "--opt=value" into "--opt" "=" "value".
@@ -64,14 +64,28 @@ _portwrap()
     fi
     case $option in
     --host-addr)
-        mapfile -t COMPREPLY < <(compgen -W '127.0.0.1 0.0.0.0' -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W '127.0.0.1 0.0.0.0 ::1 ::' -- "$cur")
+        return 0
+        ;;
+    --port-file)
+        mapfile -t COMPREPLY < <(compgen -f -- "$cur")
         return 0
         ;;
     --port-driver)
         mapfile -t COMPREPLY < <(compgen -W 'relay slirp' -- "$cur")
         return 0
         ;;
-    -p | --host-port | -P | --guest-port)
+    -p | --host-port)
+        # A port number, or unix:PATH: offer the prefix, then paths after it.
+        if [[ $cur == unix:* ]]; then
+            mapfile -t COMPREPLY < <(compgen -P unix: -f -- "${cur#unix:}")
+        else
+            mapfile -t COMPREPLY < <(compgen -W 'unix:' -- "$cur")
+        fi
+        compopt -o nospace 2>/dev/null
+        return 0
+        ;;
+    -P | --guest-port)
         COMPREPLY=()  # a port number: nothing to offer
         return 0
         ;;

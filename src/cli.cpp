@@ -1,6 +1,5 @@
 #include "cli.h"
 
-#include <arpa/inet.h>
 #include <libslirp.h>
 
 #include <optional>
@@ -10,7 +9,18 @@
 namespace portwrap::cli {
 namespace {
 
-enum class Key { HostPort, GuestPort, HostAddr, PortDriver, AllowHostLoopback, MapRoot, Verbose, Help, Version };
+enum class Key {
+    HostPort,
+    GuestPort,
+    HostAddr,
+    PortDriver,
+    PortFile,
+    AllowHostLoopback,
+    MapRoot,
+    Verbose,
+    Help,
+    Version,
+};
 
 struct OptionSpec {
     char short_name;  // '\0' when there is none
@@ -23,6 +33,7 @@ constexpr OptionSpec kOptions[] = {
     {'p', "host-port", true, Key::HostPort},
     {'P', "guest-port", true, Key::GuestPort},
     {'\0', "host-addr", true, Key::HostAddr},
+    {'\0', "port-file", true, Key::PortFile},
     {'\0', "port-driver", true, Key::PortDriver},
     {'\0', "allow-host-loopback", false, Key::AllowHostLoopback},
     {'\0', "map-root", false, Key::MapRoot},
@@ -73,16 +84,19 @@ uint16_t parse_port(const std::string& text) noexcept
 ParseResult parse(const std::vector<std::string>& args)
 {
     Options options;
-    std::optional<std::string> host_port, guest_port, port_driver;
+    std::vector<std::string> host_ports;
+    std::optional<std::string> guest_port, port_driver;
+    std::string host_addr = "127.0.0.1";
 
     size_t i = 0;
     // Applies one option; value is set only for options that take one.
     auto apply = [&](const OptionSpec& spec, const std::string& value) -> std::optional<ParseResult> {
         switch (spec.key) {
-        case Key::HostPort: host_port = value; break;
+        case Key::HostPort: host_ports.push_back(value); break;
         case Key::GuestPort: guest_port = value; break;
-        case Key::HostAddr: options.host_addr_text = value; break;
+        case Key::HostAddr: host_addr = value; break;
         case Key::PortDriver: port_driver = value; break;
+        case Key::PortFile: options.port_file = value; break;
         case Key::AllowHostLoopback: options.allow_host_loopback = true; break;
         case Key::MapRoot: options.map_root = true; break;
         case Key::Verbose: options.verbose = true; break;
@@ -141,23 +155,47 @@ ParseResult parse(const std::vector<std::string>& args)
 
     options.command.assign(args.begin() + static_cast<long>(i), args.end());
 
-    if (!host_port)
+    if (host_ports.empty())
         return UsageError{"missing -p/--host-port"};
-    if (!guest_port)
-        return UsageError{"missing -P/--guest-port"};
-    options.host_port = parse_port(*host_port);
-    if (options.host_port == 0)
-        return UsageError{"invalid host port '" + *host_port + "': expected a number from 1 to 65535"};
-    options.guest_port = parse_port(*guest_port);
-    if (options.guest_port == 0)
-        return UsageError{"invalid guest port '" + *guest_port + "': expected a number from 1 to 65535"};
+    bool unused_ipv6 = false;
+    if (!forward::parse_address(host_addr, &unused_ipv6))
+        return UsageError{"invalid host address '" + host_addr +
+                          "': expected a numeric IPv4 or IPv6 address such as 127.0.0.1"};
+    for (const std::string& text : host_ports) {
+        auto spec = forward::parse(text, host_addr);
+        if (const auto* error = std::get_if<std::string>(&spec))
+            return UsageError{*error};
+        options.forwards.push_back(std::get<forward::Spec>(spec));
+    }
+    if (guest_port) {
+        const uint16_t port = parse_port(*guest_port);
+        if (port == 0)
+            return UsageError{"invalid guest port '" + *guest_port + "': expected a number from 1 to 65535"};
+        if (options.forwards.size() != 1 || options.forwards[0].guest_port != 0)
+            return UsageError{"-P/--guest-port goes with a single -p HOST_PORT; "
+                              "for several forwards write -p HOST_PORT:GUEST_PORT"};
+        options.forwards[0].guest_port = port;
+    }
+    for (size_t i = 0; i < options.forwards.size(); ++i) {
+        const forward::Spec& spec = options.forwards[i];
+        if (spec.guest_port == 0)
+            return UsageError{options.forwards.size() == 1 && spec.unix_path.empty() && host_ports[0].find(':') == std::string::npos
+                                  ? std::string("missing -P/--guest-port")
+                                  : "missing the guest port in -p '" + host_ports[i] + "' (write " +
+                                        (spec.unix_path.empty() ? "HOST_PORT:GUEST_PORT" : "unix:PATH:GUEST_PORT") + ")"};
+        for (size_t j = 0; j < i; ++j) {
+            const forward::Spec& other = options.forwards[j];
+            if (spec.protocol == other.protocol && forward::host_side(spec) == forward::host_side(other) &&
+                (spec.host_port != 0 || !spec.unix_path.empty()))
+                return UsageError{"the host side " + forward::host_side(spec) + "/" +
+                                  forward::protocol_name(spec.protocol) + " is given twice"};
+        }
+    }
+    options.guest_port = options.forwards.front().guest_port;
     if (port_driver == "slirp")
         options.port_driver = PortDriver::Slirp;
     else if (port_driver && *port_driver != "relay")
         return UsageError{"invalid port driver '" + *port_driver + "': expected 'relay' or 'slirp'"};
-    if (inet_pton(AF_INET, options.host_addr_text.c_str(), &options.host_addr) != 1)
-        return UsageError{"invalid host address '" + options.host_addr_text +
-                          "': expected a numeric IPv4 address such as 127.0.0.1"};
     if (options.command.empty())
         return UsageError{"missing COMMAND to run"};
     return options;
@@ -174,21 +212,35 @@ std::vector<OptionInfo> option_table()
 std::string help_text()
 {
     return R"(Usage: portwrap [OPTIONS] -p HOST_PORT -P GUEST_PORT [--] COMMAND [ARG...]
-Run COMMAND in a private user and network namespace and forward one TCP port
-from the host into it. Every other port COMMAND opens stays private.
-Each "{guest-port}" in COMMAND and its arguments is replaced by GUEST_PORT.
+  or:  portwrap [OPTIONS] -p FORWARD [-p FORWARD]... [--] COMMAND [ARG...]
+Run COMMAND in a private user and network namespace and forward TCP (or UDP)
+ports from the host into it. Every other port COMMAND opens stays private.
+Each "{guest-port}" in COMMAND and its arguments is replaced by the guest port
+of the first -p.
 
 Mandatory arguments to long options are mandatory for short options too.
 
 Forwarding:
-  -p, --host-port=PORT      host TCP port to listen on (1-65535)
-  -P, --guest-port=PORT     port inside the namespace it forwards to (1-65535)
-      --host-addr=ADDR      host IPv4 address to listen on (default 127.0.0.1;
-                            0.0.0.0 exposes the port to the whole network)
-      --port-driver=DRIVER  how the port is forwarded: 'relay' (the default:
+  -p, --host-port=FORWARD   a host port to forward; repeat for several.
+                            FORWARD is one of
+                              HOST_PORT (with -P GUEST_PORT)
+                              [ADDR:]HOST_PORT:GUEST_PORT[/udp]
+                                (an IPv6 ADDR goes in brackets: [::1])
+                              unix:PATH[:GUEST_PORT]
+                                (an owner-only Unix socket, mode 0600)
+                            HOST_PORT 0 picks a free port, shown on stderr
+  -P, --guest-port=PORT     port inside the namespace for a single -p HOST_PORT
+      --host-addr=ADDR      host address for forwards that name none (default
+                            127.0.0.1; 0.0.0.0 or :: expose them to the
+                            whole network)
+      --port-file=FILE      once listening, write each forward's host side to
+                            FILE, one per line (such as 127.0.0.1:40123);
+                            removed when portwrap exits
+      --port-driver=DRIVER  how TCP is forwarded: 'relay' (the default:
                             portwrap relays each connection to
                             127.0.0.1:GUEST_PORT inside) or 'slirp' (libslirp
-                            forwards to 10.0.2.100:GUEST_PORT)
+                            forwards to 10.0.2.100:GUEST_PORT). UDP always goes
+                            through libslirp to 10.0.2.100:GUEST_PORT.
       --allow-host-loopback let COMMAND reach the host's 127.0.0.1 services
                             through 10.0.2.2 (blocked by default)
 
@@ -210,6 +262,9 @@ Examples:
         --ip=0.0.0.0 --no-browser
   A web server on port 8000 inside, at 127.0.0.1:8080 on the host:
     portwrap -p 8080 -P 8000 -- python3 -m http.server -b 0.0.0.0 {guest-port}
+  Jupyter on an owner-only Unix socket, for ssh -L 9876:$HOME/jupyter.sock:
+    portwrap -p unix:$HOME/jupyter.sock:8888 -- jupyter lab \
+        --port={guest-port} --no-browser
   A server that must listen on port 80 inside runs as uid 0 there:
     portwrap --map-root -p 8080 -P 80 -- python3 -m http.server {guest-port}
 

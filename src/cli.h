@@ -1,12 +1,12 @@
 // Command-line parsing: argv -> Options. Pure: no I/O, no exit().
 #pragma once
 
-#include <netinet/in.h>
-
 #include <cstdint>
 #include <string>
 #include <variant>
 #include <vector>
+
+#include "forward_spec.h"
 
 namespace portwrap::cli {
 
@@ -17,10 +17,10 @@ enum class PortDriver {
 };
 
 struct Options {
-    uint16_t host_port = 0;
-    uint16_t guest_port = 0;
-    std::string host_addr_text = "127.0.0.1";
-    in_addr host_addr{};  // host_addr_text, parsed
+    // In -p order, each with its guest port (from -p HOST:GUEST or from -P).
+    std::vector<forward::Spec> forwards;
+    uint16_t guest_port = 0;  // the first forward's: what {guest-port} becomes
+    std::string port_file;    // --port-file: where to write the host sides, or empty
     PortDriver port_driver = PortDriver::Relay;
     bool allow_host_loopback = false;
     bool map_root = false;

@@ -53,7 +53,7 @@ void close_all_fds_but(int keep) noexcept
         if (got != sizeof request)
             _exit(0);  // portwrap closed its end (or sent garbage): done
         Reply reply;
-        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int fd = ::socket(AF_INET, (request.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) {
             reply.error = errno;
         } else {
@@ -127,10 +127,11 @@ pid_t spawn(UniqueFd socket, pid_t portwrap_pid)
     return connector;
 }
 
-UniqueFd request_connection(int socket, uint16_t port)
+UniqueFd request_connection(int socket, uint16_t port, bool udp)
 {
     Request request;
     request.port = port;
+    request.udp = udp ? 1 : 0;
     ssize_t sent;
     do {
         sent = ::send(socket, &request, sizeof request, MSG_NOSIGNAL);

@@ -14,6 +14,7 @@ namespace portwrap::connector {
 
 struct Request {
     uint16_t port = 0;  // connect to 127.0.0.1:port inside the namespace
+    uint8_t udp = 0;    // 1: a UDP socket connected there, else TCP
 };
 
 struct Reply {
@@ -27,7 +28,8 @@ struct Reply {
 pid_t spawn(UniqueFd socket, pid_t portwrap_pid);
 
 // Parent side: asks for a connection to `port`. Returns the socket (non-blocking,
-// close-on-exec, connect possibly still in progress) or an invalid fd with errno set.
-UniqueFd request_connection(int socket, uint16_t port);
+// close-on-exec, a TCP connect possibly still in progress) or an invalid fd with
+// errno set.
+UniqueFd request_connection(int socket, uint16_t port, bool udp = false);
 
 }  // namespace portwrap::connector

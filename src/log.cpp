@@ -53,6 +53,14 @@ void error(const char* format, ...) noexcept
     va_end(args);
 }
 
+void notice(const char* format, ...) noexcept
+{
+    va_list args;
+    va_start(args, format);
+    vwrite_line(format, args);
+    va_end(args);
+}
+
 void info(const char* format, ...) noexcept
 {
     if (!g_verbose)

@@ -1,13 +1,17 @@
-// portwrap: run a command in its own user and network namespace, with one host TCP
-// port forwarded in by an in-process libslirp. main() wires the stages together and
-// turns any failure into one line on stderr and an exit status.
+// portwrap: run a command in its own user and network namespace, with host ports
+// forwarded in (by portwrap's relay or by the in-process libslirp). main() wires the
+// stages together and turns any failure into one line on stderr and an exit status.
 #include <signal.h>
 #include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <list>
 #include <optional>
 #include <string>
 #include <variant>
@@ -18,14 +22,17 @@
 #include "event_loop.h"
 #include "exit_status.h"
 #include "guest_port_template.h"
+#include "host_endpoint.h"
 #include "id_map.h"
 #include "launcher.h"
 #include "log.h"
 #include "namespace_processes.h"
+#include "path_janitor.h"
 #include "relay.h"
 #include "sandbox.h"
 #include "signals.h"
 #include "slirp_session.h"
+#include "udp_relay.h"
 
 namespace {
 
@@ -57,6 +64,25 @@ void raise_fd_limit()
     }
 }
 
+// Writes the lines to `path` whole or not at all (a temporary file renamed over it),
+// so that a script polling for the file never reads half of it.
+void write_port_file(const std::string& path, const std::vector<std::string>& lines)
+{
+    std::string text;
+    for (const std::string& line : lines)
+        text += line + "\n";
+    const std::string temporary = path + ".tmp." + std::to_string(::getpid());
+    UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (!fd)
+        throw_errno("cannot write the port file " + path);
+    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) || ::fsync(fd.get()) != 0 ||
+        ::rename(temporary.c_str(), path.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(temporary.c_str());
+        throw Error(describe_errno("cannot write the port file " + path, err));
+    }
+}
+
 int run(const cli::Options& options)
 {
     refuse_elevated_privileges();
@@ -72,7 +98,11 @@ int run(const cli::Options& options)
     if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
         throw_errno("cannot become a child subreaper");
     const bool relay_driver = options.port_driver == cli::PortDriver::Relay;
-    Launcher launcher(command, ids, original_mask, relay_driver);
+    // UDP is always relayed (udp_relay.h says why); TCP with the relay driver.
+    const bool relay_used = std::any_of(options.forwards.begin(), options.forwards.end(), [&](const auto& f) {
+        return relay_driver || f.protocol == forward::Protocol::Udp;
+    });
+    Launcher launcher(command, ids, original_mask, relay_used);
     raise_fd_limit();
     const auto namespace_id = namespace_processes::network_namespace_of(launcher.child().pid());
     if (!namespace_id)
@@ -82,26 +112,55 @@ int run(const cli::Options& options)
 
     // libslirp always runs: it is the namespace's way out (outbound traffic, DNS).
     SlirpSession slirp(launcher.take_tap(), options.allow_host_loopback);
-    std::optional<Relay> relay;
+    UniqueFd connector = relay_used ? launcher.take_connector_socket() : UniqueFd();
+    std::list<Relay> relays;  // lists: the event loop keeps pointers to them
+    std::list<UdpRelay> udp_relays;
     std::vector<PollSource*> sources{&slirp};
-    if (relay_driver) {
-        relay.emplace(options.host_addr, options.host_port, options.guest_port, launcher.take_connector_socket());
-        sources.push_back(&*relay);
-    } else {
-        slirp.add_tcp_forward(options.host_addr, options.host_port, options.guest_port);
+    PathJanitor janitor;  // removes Unix sockets and the port file when portwrap ends
+    std::vector<std::string> host_sides;
+    for (const forward::Spec& spec : options.forwards) {
+        std::string where;
+        if (spec.protocol == forward::Protocol::Udp) {
+            UniqueFd socket = host_endpoint::bind_udp(spec);
+            where = host_endpoint::bound_side(socket.get());
+            udp_relays.emplace_back(std::move(socket), spec.guest_port, connector.get());
+            sources.push_back(&udp_relays.back());
+            log::info("relaying %s/udp to 127.0.0.1:%u inside the namespace", where.c_str(), spec.guest_port);
+        } else if (relay_driver) {
+            UniqueFd listener = host_endpoint::listen_tcp(spec);
+            where = host_endpoint::bound_side(listener.get());
+            relays.emplace_back(std::move(listener), spec.guest_port, connector.get());
+            sources.push_back(&relays.back());
+            log::info("relaying %s to 127.0.0.1:%u inside the namespace", where.c_str(), spec.guest_port);
+        } else {
+            where = slirp.add_forward(spec);
+        }
+        if (!spec.unix_path.empty())
+            janitor.add(spec.unix_path);
+        if (spec.protocol == forward::Protocol::Udp)
+            where += "/udp";
+        if (spec.unix_path.empty() && spec.host_port == 0)
+            log::notice("listening on %s, forwarded to port %u inside", where.c_str(), spec.guest_port);
+        host_sides.push_back(where);
     }
+    if (!options.port_file.empty()) {
+        write_port_file(options.port_file, host_sides);
+        janitor.add(options.port_file);
+    }
+    janitor.start();
     launcher.start_command();
     log::info("running %s", command.front().c_str());
     sandbox::confine();
     sandbox::self_test_if_requested();
     const int status = event_loop::run(sources, signal_fd.get(), launcher.child());
-    if (relay) {
-        relay->stop_connector();  // it exits on end-of-file; reap it before the sweep
+    if (connector) {
+        connector.reset();  // the connector exits on end-of-file; reap it before the sweep
         namespace_processes::reap(launcher.connector_pid(), kLeftoverGraceMs);
     }
     // Nothing may outlive portwrap inside the namespace: it would run on without a
     // network, and no PID namespace holds it (docs/design.md).
     namespace_processes::end_all(*namespace_id, kLeftoverGraceMs);
+    janitor.finish();
     return exit_status_from_wait(status);
 }
 

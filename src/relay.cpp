@@ -1,6 +1,5 @@
 #include "relay.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -40,26 +39,9 @@ void reset_socket(UniqueFd& fd)
 
 }  // namespace
 
-Relay::Relay(in_addr host_addr, uint16_t host_port, uint16_t guest_port, UniqueFd connector_socket)
-    : listener_(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)),
-      connector_(std::move(connector_socket)),
-      guest_port_(guest_port)
+Relay::Relay(UniqueFd listener, uint16_t guest_port, int connector_socket)
+    : listener_(std::move(listener)), connector_(connector_socket), guest_port_(guest_port)
 {
-    char host_text[INET_ADDRSTRLEN] = "?";
-    inet_ntop(AF_INET, &host_addr, host_text, sizeof host_text);
-    const std::string where = std::string(host_text) + ":" + std::to_string(host_port);
-    if (!listener_)
-        throw_errno("cannot create a socket to listen on " + where);
-    int on = 1;
-    ::setsockopt(listener_.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(host_port);
-    address.sin_addr = host_addr;
-    if (::bind(listener_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        ::listen(listener_.get(), SOMAXCONN) != 0)
-        throw_errno("cannot listen on " + where);
-    log::info("relaying %s to 127.0.0.1:%u inside the namespace", where.c_str(), guest_port);
 }
 
 Relay::~Relay() = default;
@@ -142,7 +124,7 @@ void Relay::accept_connections()
             }
             return;  // EAGAIN: all accepted; anything else: the client went away
         }
-        UniqueFd guest = connector::request_connection(connector_.get(), guest_port_);
+        UniqueFd guest = connector::request_connection(connector_, guest_port_);
         if (!guest) {
             log::info("cannot connect to 127.0.0.1:%u inside the namespace: %s", guest_port_, std::strerror(errno));
             reset_socket(host);

@@ -4,8 +4,6 @@
 // user space). Half-closes and resets are passed on.
 #pragma once
 
-#include <netinet/in.h>
-
 #include <cstdint>
 #include <list>
 
@@ -16,17 +14,15 @@ namespace portwrap {
 
 class Relay final : public PollSource {
 public:
-    // Listens on host_addr:host_port (throws Error naming them when it cannot) and
-    // connects through the connector at `connector_socket`.
-    Relay(in_addr host_addr, uint16_t host_port, uint16_t guest_port, UniqueFd connector_socket);
+    // Accepts on `listener` (from host_endpoint::listen_tcp) and connects to
+    // 127.0.0.1:guest_port inside through the connector at `connector_socket`, which
+    // the caller owns and keeps open while the relay runs.
+    Relay(UniqueFd listener, uint16_t guest_port, int connector_socket);
     ~Relay() override;
 
     void fill(std::vector<pollfd>& fds, uint32_t& timeout_ms) override;
     size_t dispatch(const std::vector<pollfd>& fds, bool poll_failed) override;
     bool has_pending_output() const noexcept override;
-
-    // Closes the connector's socket, which ends the connector.
-    void stop_connector() noexcept { connector_.reset(); }
 
 private:
     struct Direction {
@@ -52,7 +48,7 @@ private:
     bool service(Connection& connection, short guest_events, size_t& moved);
 
     UniqueFd listener_;
-    UniqueFd connector_;
+    int connector_;
     uint16_t guest_port_;
     size_t listener_index_ = SIZE_MAX;
     int64_t accept_paused_until_ms_ = 0;  // after EMFILE: stop polling the listener briefly

@@ -65,18 +65,46 @@ Request address_add(int ifindex, in_addr address, uint8_t prefix_length)
     return request;
 }
 
-Request default_route_add(int ifindex, in_addr gateway)
+namespace {
+
+Request route_add(int ifindex, uint8_t family, const void* gateway, size_t gateway_size)
 {
     rtmsg info{};
-    info.rtm_family = AF_INET;
+    info.rtm_family = family;
     info.rtm_dst_len = 0;  // 0.0.0.0/0
     info.rtm_table = RT_TABLE_MAIN;
     info.rtm_protocol = RTPROT_BOOT;
     info.rtm_scope = RT_SCOPE_UNIVERSE;
     info.rtm_type = RTN_UNICAST;
     Request request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &info, sizeof info);
-    request.add_attribute(RTA_GATEWAY, &gateway, sizeof gateway);
+    request.add_attribute(RTA_GATEWAY, gateway, gateway_size);
     request.add_u32(RTA_OIF, static_cast<uint32_t>(ifindex));
+    return request;
+}
+
+}  // namespace
+
+Request default_route_add(int ifindex, in_addr gateway)
+{
+    return route_add(ifindex, AF_INET, &gateway, sizeof gateway);
+}
+
+Request default_route_add(int ifindex, const in6_addr& gateway)
+{
+    return route_add(ifindex, AF_INET6, &gateway, sizeof gateway);
+}
+
+Request address_add(int ifindex, const in6_addr& address, uint8_t prefix_length)
+{
+    ifaddrmsg info{};
+    info.ifa_family = AF_INET6;
+    info.ifa_prefixlen = prefix_length;
+    info.ifa_flags = IFA_F_NODAD;
+    info.ifa_scope = RT_SCOPE_UNIVERSE;
+    info.ifa_index = static_cast<uint32_t>(ifindex);
+    Request request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &info, sizeof info);
+    request.add_attribute(IFA_LOCAL, &address, sizeof address);
+    request.add_attribute(IFA_ADDRESS, &address, sizeof address);
     return request;
 }
 

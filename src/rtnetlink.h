@@ -29,6 +29,10 @@ private:
 Request link_set(int ifindex, bool up, uint32_t mtu);  // mtu 0: leave the MTU alone
 Request address_add(int ifindex, in_addr address, uint8_t prefix_length);
 Request default_route_add(int ifindex, in_addr gateway);
+// IPv6: the address without duplicate address detection (usable at once), and the
+// default route ::/0.
+Request address_add(int ifindex, const in6_addr& address, uint8_t prefix_length);
+Request default_route_add(int ifindex, const in6_addr& gateway);
 
 // Decodes the kernel's answer to a request with NLM_F_ACK: 0 for success, a positive
 // errno for a rejected request, -1 if the buffer holds no acknowledgement for `seq`.

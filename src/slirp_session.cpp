@@ -1,5 +1,6 @@
 #include "slirp_session.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -8,9 +9,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "error.h"
 #include "guest_network.h"
+#include "host_endpoint.h"
 #include "log.h"
 
 namespace portwrap {
@@ -23,34 +26,17 @@ constexpr size_t kMaxFramesPerDispatch = 128;
 // How long the forwarded ports' listeners sit out of poll() after running out of fds.
 constexpr int64_t kAcceptPauseMs = 100;
 
-// libslirp 4.7 listens on forwarded ports with a backlog of 1, so a browser's burst of
-// connects falls into SYN retries (a 1 s stall each). listen() on a socket that is
-// already listening just sets the new backlog, so find ours and raise it. Returns the
-// listening fd, or -1 if it was not found.
-int widen_listen_backlog(Slirp* slirp, in_addr host_addr, uint16_t host_port)
+// The fds libslirp polls right now.
+std::vector<int> polled_fds(Slirp* slirp)
 {
-    struct Search {
-        in_addr addr;
-        uint16_t port;
-        int found;
-    } search{host_addr, host_port, -1};
+    std::vector<int> fds;
     uint32_t unused_timeout = UINT32_MAX;
-    auto visit = [](int fd, int, void* opaque) -> int {
-        auto* s = static_cast<Search*>(opaque);
-        int listening = 0;
-        socklen_t length = sizeof listening;
-        sockaddr_in bound{};
-        socklen_t bound_length = sizeof bound;
-        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) == 0 && listening &&
-            getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_length) == 0 && bound.sin_family == AF_INET &&
-            bound.sin_addr.s_addr == s->addr.s_addr && ntohs(bound.sin_port) == s->port)
-            s->found = fd;
+    auto collect = [](int fd, int, void* opaque) -> int {
+        static_cast<std::vector<int>*>(opaque)->push_back(fd);
         return -1;
     };
-    slirp_pollfds_fill(slirp, &unused_timeout, visit, &search);
-    if (search.found < 0 || ::listen(search.found, SOMAXCONN) != 0)
-        log::info("could not raise the listen backlog of port %u; bursts of connections may stall", host_port);
-    return search.found;
+    slirp_pollfds_fill(slirp, &unused_timeout, collect, &fds);
+    return fds;
 }
 
 // True if this process cannot open another fd. libslirp's accept() failing with
@@ -92,7 +78,11 @@ SlirpSession::SlirpSession(UniqueFd tap, bool allow_host_loopback)
     config.vhost = net::address(net::kGateway);
     config.vdhcp_start = net::address(net::kDhcpStart);
     config.vnameserver = net::address(net::kNameserver);
-    config.in6_enabled = false;
+    config.in6_enabled = true;
+    config.vprefix_addr6 = net::address6(net::kNetwork6);
+    config.vprefix_len = net::kPrefixLength6;
+    config.vhost6 = net::address6(net::kGateway6);
+    config.vnameserver6 = net::address6(net::kNameserver6);
     config.if_mtu = net::kMtu;
     config.if_mru = net::kMtu;
     config.disable_host_loopback = !allow_host_loopback;
@@ -121,20 +111,61 @@ SlirpSession::~SlirpSession()
     slirp_cleanup(slirp_);
 }
 
-void SlirpSession::add_tcp_forward(in_addr host_addr, uint16_t host_port, uint16_t guest_port)
+std::string SlirpSession::add_forward(const forward::Spec& spec)
 {
-    char host_text[INET_ADDRSTRLEN] = "?";
-    inet_ntop(AF_INET, &host_addr, host_text, sizeof host_text);
-    errno = 0;
-    if (slirp_add_hostfwd(slirp_, 0, host_addr, host_port, guest_network::address(guest_network::kGuestAddress),
-                          guest_port) != 0) {
-        int err = errno ? errno : EADDRINUSE;  // libslirp keeps bind()'s errno; guard anyway
-        throw Error(describe_errno("cannot listen on " + std::string(host_text) + ":" + std::to_string(host_port), err));
+    const host_endpoint::SocketAddress host = host_endpoint::host_address(spec);
+    // libslirp forwards within one address family: an IPv6 host side reaches the
+    // guest's IPv6 address.
+    sockaddr_storage guest{};
+    socklen_t guest_length;
+    if (spec.ipv6) {
+        auto* in6 = reinterpret_cast<sockaddr_in6*>(&guest);
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(spec.guest_port);
+        in6->sin6_addr = guest_network::address6(guest_network::kGuestAddress6);
+        guest_length = sizeof *in6;
+    } else {
+        auto* in = reinterpret_cast<sockaddr_in*>(&guest);
+        in->sin_family = AF_INET;
+        in->sin_port = htons(spec.guest_port);
+        in->sin_addr = guest_network::address(guest_network::kGuestAddress);
+        guest_length = sizeof *in;
     }
-    int listener = widen_listen_backlog(slirp_, host_addr, host_port);
-    if (listener >= 0)
+    // [::] means IPv6 only, as with the relay.
+    const int flags = spec.ipv6 ? SLIRP_HOSTFWD_V6ONLY : 0;
+
+    // libslirp does not say which socket it made: it is the one that is new.
+    const std::vector<int> before = polled_fds(slirp_);
+    if (!spec.unix_path.empty())
+        host_endpoint::make_way_for_unix_socket(spec.unix_path);
+    int added;
+    errno = 0;
+    {
+        std::optional<host_endpoint::OwnerOnlyUmask> owner_only;
+        if (!spec.unix_path.empty())
+            owner_only.emplace();
+        added = slirp_add_hostxfwd(slirp_, host.get(), host.length, reinterpret_cast<const sockaddr*>(&guest),
+                                   guest_length, flags);
+    }
+    if (added != 0) {
+        int err = errno ? errno : EADDRINUSE;  // libslirp keeps bind()'s errno; guard anyway
+        throw Error(describe_errno("cannot listen on " + forward::host_side(spec), err));
+    }
+    int listener = -1;
+    for (int fd : polled_fds(slirp_))
+        if (std::find(before.begin(), before.end(), fd) == before.end())
+            listener = fd;
+    const std::string where = listener >= 0 ? host_endpoint::bound_side(listener) : forward::host_side(spec);
+    // libslirp 4.7 listens with a backlog of 1, so a browser's burst of connects falls
+    // into SYN retries (a 1 s stall each). listen() on a listening socket just sets
+    // the new backlog.
+    if (listener >= 0 && ::listen(listener, SOMAXCONN) == 0)
         listeners_.push_back({listener, SIZE_MAX});
-    log::info("forwarding %s:%u to %s:%u", host_text, host_port, guest_network::kGuestAddress, guest_port);
+    else
+        log::info("could not raise the listen backlog of %s; bursts of connections may stall", where.c_str());
+    log::info("forwarding %s to %s port %u", where.c_str(),
+              spec.ipv6 ? guest_network::kGuestAddress6 : guest_network::kGuestAddress, spec.guest_port);
+    return where;
 }
 
 void SlirpSession::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "forward_spec.h"
 #include "poll_source.h"
 #include "unique_fd.h"
 
@@ -22,9 +23,11 @@ public:
     SlirpSession(const SlirpSession&) = delete;
     SlirpSession& operator=(const SlirpSession&) = delete;
 
-    // Listens on host_addr:host_port and forwards each connection to the namespace's
-    // guest_port. Throws Error naming the address when the host port cannot be bound.
-    void add_tcp_forward(in_addr host_addr, uint16_t host_port, uint16_t guest_port);
+    // Listens on spec's host side (TCP; IPv4, IPv6 or a 0600 Unix socket) and forwards
+    // to 10.0.2.100:GUEST_PORT (from IPv6: to the guest's IPv6 address). Returns the
+    // host side as bound (with the port picked for port 0). Throws Error naming the
+    // address when it cannot.
+    std::string add_forward(const forward::Spec& spec);
 
     // Appends the TAP fd and libslirp's fds to `fds` and lowers timeout_ms to the
     // next deadline (UINT32_MAX: none).

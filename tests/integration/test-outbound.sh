@@ -4,7 +4,10 @@
 #  - inside: tap0 has 10.0.2.100/24 and MTU 65520, the default route goes via 10.0.2.2;
 #  - a listener on host 127.0.0.1:X is reached from inside at 10.0.2.2:X with
 #    --allow-host-loopback, and is NOT reached without it (bounded 5 s timeouts);
-#  - the host listener sees exactly the connections that were allowed.
+#  - the host listener sees exactly the connections that were allowed;
+#  - IPv6: tap0 has fd00::100/64 at once (no waiting for autoconfiguration), the
+#    default route goes via fd00::2, and a listener on host [::1]:Y is reached at
+#    [fd00::2]:Y only with --allow-host-loopback.
 source "$(dirname "$0")/lib.sh"
 pw_init
 
@@ -49,5 +52,37 @@ expect_eq "connections the host listener accepted (not allowed)" 0 "$(wc -l <"$c
 pw_run -p "$(free_port)" -P 8080 -- curl -s --max-time 5 -o /dev/null "http://10.0.2.2:$x/"
 check "without --allow-host-loopback, curl http://10.0.2.2:$x/ inside fails (exit $PW_STATUS)" test "$PW_STATUS" != 0
 expect_eq "connections the host listener accepted (curl, not allowed)" 0 "$(wc -l <"$conns")"
+
+# --- IPv6 ---------------------------------------------------------------------------
+pw_run -p "$(free_port)" -P 8080 -- sh -c 'ip -o -6 addr show dev tap0 scope global; ip -6 route show default'
+expect_status "reading the IPv6 set-up inside" 0
+expect_eq "tap0's IPv6 address inside, right at the start" "inet6 fd00::100/64" \
+    "$(grep -oE 'inet6 [0-9a-f:/]+' "$PW_OUT" | head -n 1)"
+expect_eq "IPv6 default route inside" "via fd00::2 dev tap0" "$(grep -oE 'via [0-9a-f:]+ dev [^ ]+' "$PW_OUT" | head -n 1)"
+
+y=$(free_port)
+v6_ready=$PW_TMP/v6.ready
+start_helper "$PW_TMP/v6.log" "$PY" -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::1", int(sys.argv[1]))); s.listen(8); s.settimeout(60)
+open(sys.argv[2], "w").close()
+while True:
+    c, _ = s.accept(); c.sendall(b"hello-from-host-v6\n"); c.close()' "$y" "$v6_ready"
+wait_until 10 test -e "$v6_ready" || fail "host listener on [::1]:$y did not start"
+v6_client='
+import socket, sys
+try:
+    c = socket.create_connection(("fd00::2", int(sys.argv[1])), timeout=5)
+    print(c.recv(100).decode().strip())
+except OSError as e:
+    print("error:" + (e.strerror or str(e)))'
+pw_run --allow-host-loopback -p "$(free_port)" -P 8080 -- /usr/bin/python3 -c "$v6_client" "$y"
+expect_eq "with --allow-host-loopback, [fd00::2]:$y inside is host [::1]:$y" hello-from-host-v6 "$(cat "$PW_OUT")"
+pw_run -p "$(free_port)" -P 8080 -- /usr/bin/python3 -c "$v6_client" "$y"
+check "without it, [fd00::2]:$y inside does not reach the host's [::1]:$y ($(cat "$PW_OUT"))" \
+    eval '[[ $(cat "$PW_OUT") == error:* ]]'
+stop_helpers
 
 pw_finish

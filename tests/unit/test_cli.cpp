@@ -37,10 +37,14 @@ TEST_CASE("short and long port options in every spelling", "[cli]")
                              Args{"--host-port", "9876", "--guest-port", "8888", "cmd"},
                              Args{"--host-port=9876", "--guest-port=8888", "cmd"}}) {
         Options options = parse_ok(args);
-        CHECK(options.host_port == 9876);
+        REQUIRE(options.forwards.size() == 1);
+        CHECK(options.forwards[0].host_port == 9876);
+        CHECK(options.forwards[0].guest_port == 8888);
+        CHECK(options.forwards[0].host_addr == "127.0.0.1");
+        CHECK(options.forwards[0].protocol == portwrap::forward::Protocol::Tcp);
         CHECK(options.guest_port == 8888);
         CHECK(options.command == Args{"cmd"});
-        CHECK(options.host_addr_text == "127.0.0.1");
+        CHECK(options.port_file.empty());
         CHECK_FALSE(options.allow_host_loopback);
         CHECK_FALSE(options.map_root);
         CHECK_FALSE(options.verbose);
@@ -67,14 +71,18 @@ TEST_CASE("flags and the host address", "[cli]")
     CHECK(options.allow_host_loopback);
     CHECK(options.map_root);
     CHECK(options.verbose);
-    CHECK(options.host_addr_text == "0.0.0.0");
-    CHECK(options.host_addr.s_addr == 0);
+    CHECK(options.forwards.at(0).host_addr == "0.0.0.0");
+    CHECK_FALSE(options.forwards.at(0).ipv6);
+    Options v6 = parse_ok({"--host-addr", "::1", "-p", "1", "-P", "2", "c"});
+    CHECK(v6.forwards.at(0).host_addr == "::1");
+    CHECK(v6.forwards.at(0).ipv6);
 }
 
-TEST_CASE("ports outside 1..65535 are usage errors naming the value", "[cli]")
+TEST_CASE("ports outside their range are usage errors naming the value", "[cli]")
 {
-    CHECK(usage_error({"-p", "0", "-P", "2", "c"}) == "invalid host port '0': expected a number from 1 to 65535");
-    CHECK(usage_error({"-p", "65536", "-P", "2", "c"}).find("'65536'") != std::string::npos);
+    CHECK(usage_error({"-p", "65536", "-P", "2", "c"}) ==
+          "invalid host port '65536' in '65536': expected a number from 0 (any free port) to 65535");
+    CHECK(usage_error({"-p", "1", "-P", "0", "c"}) == "invalid guest port '0': expected a number from 1 to 65535");
     CHECK(usage_error({"-p", "1", "-P", "abc", "c"}) == "invalid guest port 'abc': expected a number from 1 to 65535");
     CHECK(usage_error({"-p", "-5", "-P", "2", "c"}).find("'-5'") != std::string::npos);
     CHECK(usage_error({"-p", "", "-P", "2", "c"}).find("''") != std::string::npos);
@@ -96,7 +104,7 @@ TEST_CASE("unknown options and bad addresses", "[cli]")
     CHECK(usage_error({"-x", "c"}) == "unknown option '-x'");
     CHECK(usage_error({"--map-root=yes", "c"}) == "option '--map-root' takes no value");
     CHECK(usage_error({"--host-addr", "localhost", "-p", "1", "-P", "2", "c"}).find("'localhost'") != std::string::npos);
-    CHECK(usage_error({"--host-addr", "::1", "-p", "1", "-P", "2", "c"}).find("'::1'") != std::string::npos);
+    CHECK(usage_error({"--host-addr", "::1x", "-p", "1", "-P", "2", "c"}).find("'::1x'") != std::string::npos);
 }
 
 TEST_CASE("help and version win wherever they appear among the options", "[cli]")
@@ -137,13 +145,14 @@ TEST_CASE("--port-driver chooses relay (the default) or slirp", "[cli]")
           "invalid port driver 'fast': expected 'relay' or 'slirp'");
 }
 
-TEST_CASE("an option given twice: the last value counts", "[cli]")
+TEST_CASE("an option other than -p given twice: the last value counts", "[cli]")
 {
-    Options options = parse_ok({"-p", "1", "--host-port=7", "-P", "2", "-P3", "--host-addr=127.0.0.2",
-                                "--host-addr", "127.0.0.3", "c"});
-    CHECK(options.host_port == 7);
+    Options options = parse_ok({"-p", "7", "-P", "2", "-P3", "--host-addr=127.0.0.2", "--host-addr", "127.0.0.3",
+                                "--port-file=a", "--port-file", "b", "c"});
+    CHECK(options.forwards.at(0).host_port == 7);
     CHECK(options.guest_port == 3);
-    CHECK(options.host_addr_text == "127.0.0.3");
+    CHECK(options.forwards.at(0).host_addr == "127.0.0.3");
+    CHECK(options.port_file == "b");
 }
 
 TEST_CASE("short options cannot be combined", "[cli]")
@@ -155,7 +164,7 @@ TEST_CASE("short options cannot be combined", "[cli]")
 TEST_CASE("an attached empty value is a value, not a missing one", "[cli]")
 {
     CHECK(usage_error({"--host-port=", "-P", "2", "c"}) ==
-          "invalid host port '': expected a number from 1 to 65535");
+          "invalid host port '' in '': expected a number from 0 (any free port) to 65535");
     CHECK(usage_error({"-p", "1", "-P", "2", "--host-addr=", "c"}).find("invalid host address ''") == 0);
 }
 
@@ -300,7 +309,7 @@ TEST_CASE("every example in the help parses", "[cli]")
         CHECK(options.command.size() >= 2);
         ++examples;
     }
-    CHECK(examples == 3);
+    CHECK(examples == 4);
 }
 
 TEST_CASE("version names portwrap's and libslirp's versions", "[cli]")
@@ -311,4 +320,40 @@ TEST_CASE("version names portwrap's and libslirp's versions", "[cli]")
     CHECK(version.size() > 2);
     CHECK(version.substr(version.size() - 2) == ")\n");
     CHECK(std::count(version.begin(), version.end(), '\n') == 1);
+}
+
+TEST_CASE("-p repeats: one forward per -p, in order", "[cli]")
+{
+    Options options = parse_ok({"-p", "9876:8888", "-p", "127.0.0.2:5353:53/udp", "-p", "[::1]:0:8888",
+                                "--host-addr=127.0.0.5", "-p", "unix:/run/user/1000/j.sock:8888", "c"});
+    REQUIRE(options.forwards.size() == 4);
+    CHECK(options.forwards[0].host_addr == "127.0.0.5");  // --host-addr: for those that name none
+    CHECK(options.forwards[0].host_port == 9876);
+    CHECK(options.forwards[1].protocol == portwrap::forward::Protocol::Udp);
+    CHECK(options.forwards[1].host_addr == "127.0.0.2");
+    CHECK(options.forwards[2].ipv6);
+    CHECK(options.forwards[2].host_port == 0);
+    CHECK(options.forwards[3].unix_path == "/run/user/1000/j.sock");
+    CHECK(options.guest_port == 8888);  // {guest-port}: the first forward's
+}
+
+TEST_CASE("-P goes with exactly one -p that names no guest port", "[cli]")
+{
+    const std::string single = "-P/--guest-port goes with a single -p HOST_PORT; "
+                               "for several forwards write -p HOST_PORT:GUEST_PORT";
+    CHECK(usage_error({"-p", "1", "-p", "2", "-P", "3", "c"}) == single);
+    CHECK(usage_error({"-p", "1:4", "-P", "3", "c"}) == single);
+    CHECK(usage_error({"-p", "1:4", "-p", "2", "c"}) == "missing the guest port in -p '2' (write HOST_PORT:GUEST_PORT)");
+    CHECK(usage_error({"-p", "unix:/tmp/s", "c"}) ==
+          "missing the guest port in -p 'unix:/tmp/s' (write unix:PATH:GUEST_PORT)");
+    CHECK(parse_ok({"-p", "unix:/tmp/s", "-P", "8", "c"}).forwards.at(0).guest_port == 8);
+    CHECK(parse_ok({"-p", "127.0.0.1:9", "-P", "8", "c"}).forwards.at(0).host_port == 9);
+}
+
+TEST_CASE("the same host side twice is a usage error; port 0 may repeat", "[cli]")
+{
+    CHECK(usage_error({"-p", "1:2", "-p", "127.0.0.1:1:3", "c"}) == "the host side 127.0.0.1:1/tcp is given twice");
+    CHECK(parse_ok({"-p", "1:2", "-p", "1:2/udp", "c"}).forwards.size() == 2);
+    CHECK(parse_ok({"-p", "0:2", "-p", "0:3", "c"}).forwards.size() == 2);
+    CHECK(usage_error({"-p", "unix:/s:1", "-p", "unix:/s:2", "c"}) == "the host side unix:/s/tcp is given twice");
 }

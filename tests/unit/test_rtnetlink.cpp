@@ -122,6 +122,26 @@ TEST_CASE("default_route_add is 0.0.0.0/0 via the gateway on the interface", "[r
     CHECK(as<uint32_t>(parsed.attributes.at(RTA_OIF)) == 3);
 }
 
+TEST_CASE("IPv6: the address without duplicate address detection, and ::/0", "[rtnetlink]")
+{
+    in6_addr guest{}, gateway{};
+    REQUIRE(inet_pton(AF_INET6, "fd00::100", &guest) == 1);
+    REQUIRE(inet_pton(AF_INET6, "fd00::2", &gateway) == 1);
+    Parsed address = parse_request(address_add(3, guest, 64).bytes(), sizeof(ifaddrmsg));
+    auto info = as<ifaddrmsg>(address.family);
+    CHECK(info.ifa_family == AF_INET6);
+    CHECK(info.ifa_prefixlen == 64);
+    CHECK((info.ifa_flags & IFA_F_NODAD) != 0);
+    CHECK(std::memcmp(address.attributes.at(IFA_LOCAL).data(), &guest, sizeof guest) == 0);
+    CHECK(address.attributes.at(IFA_ADDRESS) == address.attributes.at(IFA_LOCAL));
+    Parsed route = parse_request(default_route_add(3, gateway).bytes(), sizeof(rtmsg));
+    CHECK(as<rtmsg>(route.family).rtm_family == AF_INET6);
+    CHECK(as<rtmsg>(route.family).rtm_dst_len == 0);
+    REQUIRE(route.attributes.at(RTA_GATEWAY).size() == sizeof gateway);
+    CHECK(std::memcmp(route.attributes.at(RTA_GATEWAY).data(), &gateway, sizeof gateway) == 0);
+    CHECK(as<uint32_t>(route.attributes.at(RTA_OIF)) == 3);
+}
+
 TEST_CASE("decode_ack turns the kernel's answer into an errno", "[rtnetlink]")
 {
     auto ok = ack(5, 0);

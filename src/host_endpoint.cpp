@@ -1,0 +1,136 @@
+#include "host_endpoint.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "error.h"
+
+namespace portwrap::host_endpoint {
+
+SocketAddress host_address(const forward::Spec& spec)
+{
+    SocketAddress address;
+    if (!spec.unix_path.empty()) {
+        auto* un = reinterpret_cast<sockaddr_un*>(&address.storage);
+        un->sun_family = AF_UNIX;
+        std::memcpy(un->sun_path, spec.unix_path.data(), spec.unix_path.size());  // checked by forward::parse
+        address.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + spec.unix_path.size() + 1);
+    } else if (spec.ipv6) {
+        auto* in6 = reinterpret_cast<sockaddr_in6*>(&address.storage);
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(spec.host_port);
+        inet_pton(AF_INET6, spec.host_addr.c_str(), &in6->sin6_addr);
+        address.length = sizeof *in6;
+    } else {
+        auto* in = reinterpret_cast<sockaddr_in*>(&address.storage);
+        in->sin_family = AF_INET;
+        in->sin_port = htons(spec.host_port);
+        inet_pton(AF_INET, spec.host_addr.c_str(), &in->sin_addr);
+        address.length = sizeof *in;
+    }
+    return address;
+}
+
+std::string bound_side(int fd)
+{
+    sockaddr_storage storage{};
+    socklen_t length = sizeof storage;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0)
+        return "?";
+    char text[INET6_ADDRSTRLEN] = "?";
+    switch (storage.ss_family) {
+    case AF_INET: {
+        const auto* in = reinterpret_cast<const sockaddr_in*>(&storage);
+        inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+        return std::string(text) + ":" + std::to_string(ntohs(in->sin_port));
+    }
+    case AF_INET6: {
+        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&storage);
+        inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+        return "[" + std::string(text) + "]:" + std::to_string(ntohs(in6->sin6_port));
+    }
+    case AF_UNIX: {
+        const auto* un = reinterpret_cast<const sockaddr_un*>(&storage);
+        const size_t max = length > offsetof(sockaddr_un, sun_path) ? length - offsetof(sockaddr_un, sun_path) : 0;
+        return "unix:" + std::string(un->sun_path, strnlen(un->sun_path, max));
+    }
+    default:
+        return "?";
+    }
+}
+
+void make_way_for_unix_socket(const std::string& path)
+{
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT)
+            return;
+        throw_errno("cannot use " + path + " for the Unix socket");
+    }
+    if (!S_ISSOCK(st.st_mode))
+        throw Error("cannot use " + path + " for the Unix socket: it exists and is not a socket");
+    if (st.st_uid != ::geteuid())
+        throw Error("cannot use " + path + " for the Unix socket: a socket of uid " + std::to_string(st.st_uid) +
+                    " is there");
+    UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!probe)
+        throw_errno("cannot create a socket to check " + path);
+    forward::Spec spec;
+    spec.unix_path = path;
+    const SocketAddress address = host_address(spec);
+    if (::connect(probe.get(), address.get(), address.length) == 0)
+        throw Error("cannot use " + path + " for the Unix socket: a running program listens on it");
+    if (errno != ECONNREFUSED)
+        throw_errno("cannot use " + path + " for the Unix socket: checking whether it is stale");
+    // Nobody listens: a socket left behind by a portwrap (or another server of this
+    // user's) that was killed. Replace it.
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+        throw_errno("cannot remove the stale socket " + path);
+}
+
+UniqueFd listen_tcp(const forward::Spec& spec)
+{
+    const std::string where = forward::host_side(spec);
+    const SocketAddress address = host_address(spec);
+    UniqueFd fd(::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd)
+        throw_errno("cannot create a socket to listen on " + where);
+    if (spec.unix_path.empty()) {
+        int on = 1;
+        ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+        if (spec.ipv6)  // [::] means IPv6 only, like the address says; 0.0.0.0 is separate
+            ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+        if (::bind(fd.get(), address.get(), address.length) != 0)
+            throw_errno("cannot listen on " + where);
+    } else {
+        make_way_for_unix_socket(spec.unix_path);
+        OwnerOnlyUmask owner_only;
+        if (::bind(fd.get(), address.get(), address.length) != 0)
+            throw_errno("cannot listen on " + where);
+    }
+    if (::listen(fd.get(), SOMAXCONN) != 0)
+        throw_errno("cannot listen on " + where);
+    return fd;
+}
+
+UniqueFd bind_udp(const forward::Spec& spec)
+{
+    const std::string where = forward::host_side(spec) + "/udp";
+    const SocketAddress address = host_address(spec);
+    UniqueFd fd(::socket(address.storage.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd)
+        throw_errno("cannot create a socket for " + where);
+    int on = 1;
+    if (spec.ipv6)
+        ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    if (::bind(fd.get(), address.get(), address.length) != 0)
+        throw_errno("cannot listen on " + where);
+    return fd;
+}
+
+}  // namespace portwrap::host_endpoint

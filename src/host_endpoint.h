@@ -1,0 +1,54 @@
+// The host side of a forward as sockets: socket addresses for a forward::Spec, the
+// TCP listener the relay driver accepts on, and the checks that keep a Unix socket
+// path from replacing anything but a stale socket of the user's own.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <string>
+
+#include "forward_spec.h"
+#include "unique_fd.h"
+
+namespace portwrap::host_endpoint {
+
+struct SocketAddress {
+    sockaddr_storage storage{};
+    socklen_t length = 0;
+    const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+};
+
+// The address to bind for spec's host side (IPv4, IPv6 or Unix).
+SocketAddress host_address(const forward::Spec& spec);
+
+// "127.0.0.1:40123", "[::1]:40123" or "unix:PATH": what `fd` is bound to, with the
+// port the kernel picked for port 0.
+std::string bound_side(int fd);
+
+// Makes way for a Unix socket at `path`: nothing there is fine; a socket of this
+// user's that nobody listens on (left by a portwrap that was killed) is removed;
+// anything else (a live socket, another user's, a file, a directory) throws Error.
+void make_way_for_unix_socket(const std::string& path);
+
+// Sets the umask for as long as it lives: sockets bound meanwhile get mode 0600.
+class OwnerOnlyUmask {
+public:
+    OwnerOnlyUmask() noexcept : old_(::umask(0177)) {}
+    ~OwnerOnlyUmask() { ::umask(old_); }
+    OwnerOnlyUmask(const OwnerOnlyUmask&) = delete;
+    OwnerOnlyUmask& operator=(const OwnerOnlyUmask&) = delete;
+
+private:
+    mode_t old_;
+};
+
+// A non-blocking TCP listener on spec's host side (backlog SOMAXCONN). Throws Error
+// naming the address when it cannot listen.
+UniqueFd listen_tcp(const forward::Spec& spec);
+
+// A non-blocking UDP socket bound to spec's host side. Throws Error naming it.
+UniqueFd bind_udp(const forward::Spec& spec);
+
+}  // namespace portwrap::host_endpoint

@@ -1,0 +1,97 @@
+#include "path_janitor.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "error.h"
+
+namespace portwrap {
+
+namespace {
+
+void remove_if_same(const std::string& path, dev_t device, ino_t inode) noexcept
+{
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && st.st_dev == device && st.st_ino == inode)
+        ::unlink(path.c_str());
+}
+
+}  // namespace
+
+PathJanitor::~PathJanitor()
+{
+    if (started_) {
+        finish();
+        return;
+    }
+    // Never started (set-up failed on the way): portwrap can still remove them itself.
+    for (const Entry& entry : entries_)
+        remove_if_same(entry.path, entry.device, entry.inode);
+}
+
+void PathJanitor::add(const std::string& path)
+{
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0)
+        throw_errno("cannot stat " + path);
+    entries_.push_back({path, st.st_dev, st.st_ino});
+}
+
+void PathJanitor::start()
+{
+    if (entries_.empty() || started_)
+        return;
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0)
+        throw_errno("cannot create a pipe for the clean-up process");
+    UniqueFd read_end(fds[0]), write_end(fds[1]);
+    const pid_t pid = ::fork();
+    if (pid < 0)
+        throw_errno("cannot start the clean-up process");
+    if (pid == 0) {
+        write_end.reset();
+        serve(read_end.release(), entries_);
+    }
+    pid_ = pid;
+    started_ = true;
+    wake_ = std::move(write_end);
+}
+
+void PathJanitor::serve(int wake_fd, const std::vector<Entry>& entries) noexcept
+{
+    // Hold nothing else of portwrap's: no listening socket may stay open through us.
+    ::syscall(SYS_close_range, 0, wake_fd - 1, 0);
+    ::syscall(SYS_close_range, wake_fd + 1, ~0U, 0);
+    // Signals meant for portwrap's process group (Ctrl-C) must not end us first.
+    ::signal(SIGINT, SIG_IGN);
+    ::signal(SIGQUIT, SIG_IGN);
+    ::signal(SIGHUP, SIG_IGN);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    char byte;
+    while (::read(wake_fd, &byte, 1) != 0 && errno == EINTR) {
+    }
+    for (const Entry& entry : entries)
+        remove_if_same(entry.path, entry.device, entry.inode);
+    ::_exit(0);
+}
+
+void PathJanitor::finish() noexcept
+{
+    if (pid_ <= 0)
+        return;
+    wake_.reset();
+    int status;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = 0;  // reaped here, or already by the event loop (ECHILD): either way done
+}
+
+}  // namespace portwrap

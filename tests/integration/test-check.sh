@@ -31,7 +31,7 @@ run_check() {
     expect_status "$what" "$expected"
     local names
     names=$(grep -vE '^summary: ' "$PW_OUT" | sed -E 's/^(ok|warning|FAIL|skipped) +([^ ]+): .*/\2/')
-    expect_eq "$what: item names in order" "${ITEMS[*]}" "$(echo $names)"
+    expect_eq "$what: item names in order" "${ITEMS[*]}" "$(tr "\n" " " <<<"$names" | sed "s/ $//")"
     check "$what: every line is 'STATUS NAME: DETAIL'" \
         test -z "$(grep -vE '^(ok      |warning |FAIL    |skipped )[^ ]+: .|^summary: ' "$PW_OUT")"
     check "$what: the last line is the summary" bash -c "tail -n 1 '$PW_OUT' | grep -qE '^summary: (ok|FAIL) '"

@@ -44,6 +44,7 @@ complete -c portwrap -f -n $in_options -l map-root -d 'run COMMAND as uid/gid 0 
 complete -c portwrap -f -n $in_options -s v -l verbose -d 'print start-up diagnostics on stderr'
 complete -c portwrap -f -n $in_options -s h -l help -d 'show the help and exit'
 complete -c portwrap -f -n $in_options -l version -d 'show version information and exit'
+complete -c portwrap -f -n $in_options -l check -d 'check whether portwrap can run here, and exit'
 # COMMAND's name, then its own arguments, completed as for COMMAND itself.
 complete -c portwrap -n 'test (__portwrap_state) != value' -x \
     -a '(__fish_complete_subcommand -p -P --host-port --guest-port --host-addr --port-file --port-driver)'

@@ -20,6 +20,7 @@ enum class Key {
     Verbose,
     Help,
     Version,
+    Check,
 };
 
 struct OptionSpec {
@@ -40,6 +41,7 @@ constexpr OptionSpec kOptions[] = {
     {'v', "verbose", false, Key::Verbose},
     {'h', "help", false, Key::Help},
     {'\0', "version", false, Key::Version},
+    {'\0', "check", false, Key::Check},
 };
 
 const OptionSpec* find_short(char c)
@@ -102,6 +104,7 @@ ParseResult parse(const std::vector<std::string>& args)
         case Key::Verbose: options.verbose = true; break;
         case Key::Help: return ShowHelp{};
         case Key::Version: return ShowVersion{};
+        case Key::Check: return RunCheck{};
         }
         return std::nullopt;
     };
@@ -252,6 +255,9 @@ Other:
   -v, --verbose             print start-up diagnostics on stderr
   -h, --help                show this help and exit
       --version             show version information and exit
+      --check               check whether portwrap can run here for this user:
+                            one line per requirement (ok, warning, FAIL), with
+                            a fix for each; exit 0 only if a launch would work
 
 Options end at the first word that is not an option, or after "--", so
 COMMAND's own options pass through untouched.

@@ -30,11 +30,12 @@ struct Options {
 
 struct ShowHelp {};
 struct ShowVersion {};
+struct RunCheck {};  // --check: check this machine and user, then exit (self_check.h)
 struct UsageError {
     std::string message;  // one line, without the "portwrap: " prefix
 };
 
-using ParseResult = std::variant<Options, ShowHelp, ShowVersion, UsageError>;
+using ParseResult = std::variant<Options, ShowHelp, ShowVersion, UsageError, RunCheck>;
 
 // Options end at the first word that is not an option (or after "--"); that word
 // and everything after it is the command, passed through untouched.

@@ -112,6 +112,12 @@ void run_helper(const std::string& helper, pid_t pid, const std::vector<std::str
 
 }  // namespace
 
+std::string helper_search_path()
+{
+    const char* path_env = std::getenv("PATH");
+    return path_env ? path_env : kDefaultPath;
+}
+
 std::string find_in_path(const std::string& name, const std::string& search_path)
 {
     size_t from = 0;
@@ -142,8 +148,7 @@ Plan make_plan(bool map_root)
     Plan plan;
     auto uid_ranges = subid::ranges_for(read_text_file("/etc/subuid"), uid, name);
     auto gid_ranges = subid::ranges_for(read_text_file("/etc/subgid"), uid, name);
-    const char* path_env = std::getenv("PATH");
-    const std::string search_path = path_env ? path_env : kDefaultPath;
+    const std::string search_path = helper_search_path();
 
     if (uid_ranges.empty() || gid_ranges.empty()) {
         plan.reason = "no entries for uid " + std::to_string(uid) + (name.empty() ? "" : " (" + name + ")") +

@@ -26,6 +26,9 @@ Plan make_plan(bool map_root);
 // fails, the message carries its exit status and what it printed.
 void apply(const Plan& plan, pid_t pid);
 
+// Where make_plan looks for newuidmap/newgidmap: $PATH, or a standard list when unset.
+std::string helper_search_path();
+
 // The first executable `name` in the colon-separated `search_path`, or "".
 std::string find_in_path(const std::string& name, const std::string& search_path);
 

@@ -30,6 +30,7 @@
 #include "path_janitor.h"
 #include "relay.h"
 #include "sandbox.h"
+#include "self_check_probe.h"
 #include "signals.h"
 #include "slirp_session.h"
 #include "udp_relay.h"
@@ -181,6 +182,8 @@ int main(int argc, char** argv)
         std::fputs(cli::version_text().c_str(), stdout);
         return std::fflush(stdout) == 0 ? 0 : kExitSetupFailure;
     }
+    if (std::holds_alternative<cli::RunCheck>(parsed))
+        return self_check::run();
     try {
         return run(std::get<cli::Options>(parsed));
     } catch (const Error& e) {

@@ -116,6 +116,15 @@ TEST_CASE("help and version win wherever they appear among the options", "[cli]"
     CHECK(std::holds_alternative<Options>(parse({"-p", "1", "-P", "2", "c", "--help"})));
 }
 
+TEST_CASE("--check needs no ports and ends option parsing like --help", "[cli]")
+{
+    CHECK(std::holds_alternative<RunCheck>(parse({"--check"})));
+    CHECK(std::holds_alternative<RunCheck>(parse({"-v", "--check", "-p", "x"})));
+    CHECK(std::holds_alternative<ShowHelp>(parse({"--help", "--check"})));
+    CHECK(std::holds_alternative<UsageError>(parse({"--check=yes"})));
+    CHECK(std::holds_alternative<Options>(parse({"-p", "1", "-P", "2", "c", "--check"})));
+}
+
 TEST_CASE("parse_port accepts exactly 1..65535", "[cli]")
 {
     CHECK(parse_port("1") == 1);

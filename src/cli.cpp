@@ -15,6 +15,7 @@ enum class Key {
     HostAddr,
     PortDriver,
     PortFile,
+    ReadyFd,
     AllowHostLoopback,
     MapRoot,
     Verbose,
@@ -35,6 +36,7 @@ constexpr OptionSpec kOptions[] = {
     {'P', "guest-port", true, Key::GuestPort},
     {'\0', "host-addr", true, Key::HostAddr},
     {'\0', "port-file", true, Key::PortFile},
+    {'\0', "ready-fd", true, Key::ReadyFd},
     {'\0', "port-driver", true, Key::PortDriver},
     {'\0', "allow-host-loopback", false, Key::AllowHostLoopback},
     {'\0', "map-root", false, Key::MapRoot},
@@ -87,7 +89,7 @@ ParseResult parse(const std::vector<std::string>& args)
 {
     Options options;
     std::vector<std::string> host_ports;
-    std::optional<std::string> guest_port, port_driver;
+    std::optional<std::string> guest_port, port_driver, ready_fd;
     std::string host_addr = "127.0.0.1";
 
     size_t i = 0;
@@ -99,6 +101,7 @@ ParseResult parse(const std::vector<std::string>& args)
         case Key::HostAddr: host_addr = value; break;
         case Key::PortDriver: port_driver = value; break;
         case Key::PortFile: options.port_file = value; break;
+        case Key::ReadyFd: ready_fd = value; break;
         case Key::AllowHostLoopback: options.allow_host_loopback = true; break;
         case Key::MapRoot: options.map_root = true; break;
         case Key::Verbose: options.verbose = true; break;
@@ -195,6 +198,15 @@ ParseResult parse(const std::vector<std::string>& args)
         }
     }
     options.guest_port = options.forwards.front().guest_port;
+    if (ready_fd) {
+        const auto& text = *ready_fd;
+        long value = text.empty() || text.size() > 9 ? -1 : 0;
+        for (char c : text)
+            value = value < 0 || c < '0' || c > '9' ? -1 : value * 10 + (c - '0');
+        if (value < 0)
+            return UsageError{"invalid --ready-fd '" + text + "': expected a file descriptor number"};
+        options.ready_fd = static_cast<int>(value);
+    }
     if (port_driver == "slirp")
         options.port_driver = PortDriver::Slirp;
     else if (port_driver && *port_driver != "relay")
@@ -239,6 +251,9 @@ Forwarding:
       --port-file=FILE      once listening, write each forward's host side to
                             FILE, one per line (such as 127.0.0.1:40123);
                             removed when portwrap exits
+      --ready-fd=FD         once every TCP forward reaches a listening server
+                            inside, write the host sides to file descriptor
+                            FD, one per line, and close it
       --port-driver=DRIVER  how TCP is forwarded: 'relay' (the default:
                             portwrap relays each connection to
                             127.0.0.1:GUEST_PORT inside) or 'slirp' (libslirp

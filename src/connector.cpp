@@ -16,6 +16,7 @@
 
 #include "error.h"
 #include "fd_passing.h"
+#include "guest_network.h"
 
 namespace portwrap::connector {
 namespace {
@@ -53,19 +54,31 @@ void close_all_fds_but(int keep) noexcept
         if (got != sizeof request)
             _exit(0);  // portwrap closed its end (or sent garbage): done
         Reply reply;
-        int fd = ::socket(AF_INET, (request.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        sockaddr_storage guest{};
+        socklen_t guest_length = 0;
+        if (request.target == Target::TapAddress6) {
+            auto* in6 = reinterpret_cast<sockaddr_in6*>(&guest);
+            in6->sin6_family = AF_INET6;
+            in6->sin6_port = htons(request.port);
+            in6->sin6_addr = guest_network::address6(guest_network::kGuestAddress6);
+            guest_length = sizeof *in6;
+        } else {
+            auto* in = reinterpret_cast<sockaddr_in*>(&guest);
+            in->sin_family = AF_INET;
+            in->sin_port = htons(request.port);
+            if (request.target == Target::TapAddress)
+                in->sin_addr = guest_network::address(guest_network::kGuestAddress);
+            else
+                in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            guest_length = sizeof *in;
+        }
+        int fd = ::socket(guest.ss_family, (request.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) {
             reply.error = errno;
-        } else {
-            sockaddr_in guest{};
-            guest.sin_family = AF_INET;
-            guest.sin_port = htons(request.port);
-            guest.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            if (::connect(fd, reinterpret_cast<sockaddr*>(&guest), sizeof guest) != 0 && errno != EINPROGRESS) {
-                reply.error = errno;
-                ::close(fd);
-                fd = -1;
-            }
+        } else if (::connect(fd, reinterpret_cast<sockaddr*>(&guest), guest_length) != 0 && errno != EINPROGRESS) {
+            reply.error = errno;
+            ::close(fd);
+            fd = -1;
         }
         bool sent = fd_passing::send(socket, &reply, sizeof reply, fd) == sizeof reply;
         if (fd >= 0)
@@ -127,11 +140,12 @@ pid_t spawn(UniqueFd socket, pid_t portwrap_pid)
     return connector;
 }
 
-UniqueFd request_connection(int socket, uint16_t port, bool udp)
+UniqueFd request_connection(int socket, uint16_t port, bool udp, Target target)
 {
     Request request;
     request.port = port;
     request.udp = udp ? 1 : 0;
+    request.target = target;
     ssize_t sent;
     do {
         sent = ::send(socket, &request, sizeof request, MSG_NOSIGNAL);

@@ -12,9 +12,17 @@
 
 namespace portwrap::connector {
 
+// Where inside the namespace a socket connects to.
+enum class Target : uint8_t {
+    Loopback,      // 127.0.0.1: the relay's target
+    TapAddress,    // 10.0.2.100: where libslirp delivers IPv4 forwards
+    TapAddress6,   // fd00::100: where libslirp delivers IPv6 forwards
+};
+
 struct Request {
-    uint16_t port = 0;  // connect to 127.0.0.1:port inside the namespace
+    uint16_t port = 0;  // connect to port at `target` inside the namespace
     uint8_t udp = 0;    // 1: a UDP socket connected there, else TCP
+    Target target = Target::Loopback;
 };
 
 struct Reply {
@@ -30,6 +38,6 @@ pid_t spawn(UniqueFd socket, pid_t portwrap_pid);
 // Parent side: asks for a connection to `port`. Returns the socket (non-blocking,
 // close-on-exec, a TCP connect possibly still in progress) or an invalid fd with
 // errno set.
-UniqueFd request_connection(int socket, uint16_t port, bool udp = false);
+UniqueFd request_connection(int socket, uint16_t port, bool udp = false, Target target = Target::Loopback);
 
 }  // namespace portwrap::connector

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "cli.h"
+#include "connector.h"
 #include "error.h"
 #include "event_loop.h"
 #include "exit_status.h"
@@ -28,6 +29,7 @@
 #include "log.h"
 #include "namespace_processes.h"
 #include "path_janitor.h"
+#include "readiness.h"
 #include "relay.h"
 #include "sandbox.h"
 #include "self_check_probe.h"
@@ -84,6 +86,18 @@ void write_port_file(const std::string& path, const std::vector<std::string>& li
     }
 }
 
+// The --ready-fd, checked and kept from the command (close-on-exec). Invalid if none.
+UniqueFd take_ready_fd(int fd)
+{
+    if (fd < 0)
+        return UniqueFd();
+    const int flags = ::fcntl(fd, F_GETFD);
+    if (flags < 0)
+        throw_errno("--ready-fd " + std::to_string(fd) + " is not an open file descriptor");
+    ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+    return UniqueFd(fd);
+}
+
 int run(const cli::Options& options)
 {
     refuse_elevated_privileges();
@@ -98,12 +112,15 @@ int run(const cli::Options& options)
     // Orphans of the command become portwrap's children, so they can be reaped.
     if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
         throw_errno("cannot become a child subreaper");
+    UniqueFd ready_fd = take_ready_fd(options.ready_fd);
     const bool relay_driver = options.port_driver == cli::PortDriver::Relay;
-    // UDP is always relayed (udp_relay.h says why); TCP with the relay driver.
-    const bool relay_used = std::any_of(options.forwards.begin(), options.forwards.end(), [&](const auto& f) {
-        return relay_driver || f.protocol == forward::Protocol::Udp;
-    });
-    Launcher launcher(command, ids, original_mask, relay_used);
+    // UDP is always relayed (udp_relay.h says why); TCP with the relay driver. The
+    // readiness probe connects from inside too.
+    const bool connector_used = ready_fd.valid() ||
+                                std::any_of(options.forwards.begin(), options.forwards.end(), [&](const auto& f) {
+                                    return relay_driver || f.protocol == forward::Protocol::Udp;
+                                });
+    Launcher launcher(command, ids, original_mask, connector_used);
     raise_fd_limit();
     const auto namespace_id = namespace_processes::network_namespace_of(launcher.child().pid());
     if (!namespace_id)
@@ -113,7 +130,7 @@ int run(const cli::Options& options)
 
     // libslirp always runs: it is the namespace's way out (outbound traffic, DNS).
     SlirpSession slirp(launcher.take_tap(), options.allow_host_loopback);
-    UniqueFd connector = relay_used ? launcher.take_connector_socket() : UniqueFd();
+    UniqueFd connector = connector_used ? launcher.take_connector_socket() : UniqueFd();
     std::list<Relay> relays;  // lists: the event loop keeps pointers to them
     std::list<UdpRelay> udp_relays;
     std::vector<PollSource*> sources{&slirp};
@@ -149,6 +166,20 @@ int run(const cli::Options& options)
         janitor.add(options.port_file);
     }
     janitor.start();
+    std::optional<ReadinessProbe> readiness;
+    if (ready_fd) {
+        std::vector<ReadinessProbe::Target> targets;
+        for (const forward::Spec& spec : options.forwards) {
+            if (spec.protocol == forward::Protocol::Udp)
+                continue;  // nothing to connect to: a UDP server cannot be probed
+            const auto where = relay_driver ? connector::Target::Loopback
+                               : spec.ipv6  ? connector::Target::TapAddress6
+                                            : connector::Target::TapAddress;
+            targets.push_back({spec.guest_port, where});
+        }
+        readiness.emplace(std::move(ready_fd), host_sides, std::move(targets), connector.get());
+        sources.push_back(&*readiness);
+    }
     launcher.start_command();
     log::info("running %s", command.front().c_str());
     sandbox::confine();

@@ -366,3 +366,13 @@ TEST_CASE("the same host side twice is a usage error; port 0 may repeat", "[cli]
     CHECK(parse_ok({"-p", "0:2", "-p", "0:3", "c"}).forwards.size() == 2);
     CHECK(usage_error({"-p", "unix:/s:1", "-p", "unix:/s:2", "c"}) == "the host side unix:/s/tcp is given twice");
 }
+
+TEST_CASE("--ready-fd takes a descriptor number", "[cli]")
+{
+    CHECK(parse_ok({"-p", "1:2", "c"}).ready_fd == -1);
+    CHECK(parse_ok({"--ready-fd", "3", "-p", "1:2", "c"}).ready_fd == 3);
+    CHECK(parse_ok({"--ready-fd=0", "-p", "1:2", "c"}).ready_fd == 0);
+    for (const char* bad : {"", "-1", "3x", "1234567890", "three"})
+        CHECK(usage_error({"--ready-fd", bad, "-p", "1:2", "c"}) ==
+              std::string("invalid --ready-fd '") + bad + "': expected a file descriptor number");
+}

@@ -18,7 +18,7 @@ function __portwrap_state
             case --
                 echo command
                 return
-            case -p -P --host-port --guest-port --host-addr --port-file --ready-fd --port-driver
+            case -p -P --host-port --guest-port --host-addr --port-file --ready-fd --port-driver --dns
                 set expect_value 1
             case '-*'
             case '*'
@@ -40,6 +40,7 @@ complete -c portwrap -f -n $in_options -l host-addr -x -a '127.0.0.1 0.0.0.0 ::1
 complete -c portwrap -n $in_options -l port-file -r -F -d 'write the host side of each forward to FILE'
 complete -c portwrap -f -n $in_options -l ready-fd -x -d 'when the forwards reach a server, write their host sides to FD'
 complete -c portwrap -f -n $in_options -l port-driver -x -a 'relay slirp' -d 'how the port is forwarded'
+complete -c portwrap -f -n $in_options -l dns -x -a '10.0.2.3' -d 'a nameserver for COMMAND (repeatable)'
 complete -c portwrap -f -n $in_options -l allow-host-loopback -d "let COMMAND reach the host's 127.0.0.1 through 10.0.2.2"
 complete -c portwrap -f -n $in_options -l map-root -d 'run COMMAND as uid/gid 0 inside the namespace'
 complete -c portwrap -f -n $in_options -s v -l verbose -d 'print start-up diagnostics on stderr'
@@ -48,4 +49,4 @@ complete -c portwrap -f -n $in_options -l version -d 'show version information a
 complete -c portwrap -f -n $in_options -l check -d 'check whether portwrap can run here, and exit'
 # COMMAND's name, then its own arguments, completed as for COMMAND itself.
 complete -c portwrap -n 'test (__portwrap_state) != value' -x \
-    -a '(__fish_complete_subcommand -p -P --host-port --guest-port --host-addr --port-file --ready-fd --port-driver)'
+    -a '(__fish_complete_subcommand -p -P --host-port --guest-port --host-addr --port-file --ready-fd --port-driver --dns)'

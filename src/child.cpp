@@ -38,20 +38,16 @@ void await(int socket, handshake::ToChild expected) noexcept
 }
 
 // Gives the command a resolv.conf naming libslirp's DNS (10.0.2.3) when the host's
-// names only loopback resolvers, which do not exist inside. It is bind-mounted over
-// /etc/resolv.conf in a mount namespace of the command's own, so the host's file is
-// never touched; other mounts, autofs included, still propagate in. Returns a warning
-// for the user, or "" — DNS trouble must not stop the command.
-std::string provide_resolv_conf()
+// names only loopback resolvers, which do not exist inside, or the one --dns asked
+// for (`wanted`). It is bind-mounted over /etc/resolv.conf in a mount namespace of the
+// command's own, so the host's file is never touched; other mounts, autofs included,
+// still propagate in. Returns a warning for the user, or "" — DNS trouble must not
+// stop the command.
+std::string provide_resolv_conf(const char* wanted)
 {
-    constexpr const char* kPath = "/etc/resolv.conf";
-    std::string host_text;
-    if (UniqueFd file{::open(kPath, O_RDONLY | O_CLOEXEC)}) {
-        char buffer[4096];
-        for (ssize_t got; (got = ::read(file.get(), buffer, sizeof buffer)) > 0 && host_text.size() < 65536;)
-            host_text.append(buffer, static_cast<size_t>(got));
-    }
-    auto replacement = resolv_conf::replacement_for(host_text, guest_network::kNameserver);
+    using resolv_conf::kPath;
+    auto replacement = wanted ? std::optional<std::string>(wanted)
+                              : resolv_conf::replacement_for(resolv_conf::read_host(), guest_network::kNameserver);
     if (!replacement)
         return {};
     // A bind mount needs a source on a real mount (a memfd will not do): a private
@@ -69,8 +65,9 @@ std::string provide_resolv_conf()
         err = errno;
     ::unlink(source);
     if (!mounted)
-        return describe_errno(std::string("warning: cannot mount a resolv.conf naming ") + guest_network::kNameserver +
-                                  " over " + kPath + "; name lookups inside may fail",
+        return describe_errno(std::string("warning: cannot mount a resolv.conf naming ") +
+                                  (wanted ? "the --dns servers" : guest_network::kNameserver) + " over " + kPath +
+                                  "; name lookups inside may fail",
                               err);
     return {};
 }
@@ -82,7 +79,7 @@ void set_up_network(const ChildPlan& plan)
     if (ifindex == 0)
         throw_errno(std::string("cannot find ") + guest_network::kTapName + " after creating it");
     guest_network::configure(ifindex);
-    auto ready = handshake::ToParent::make(handshake::ToParentKind::Ready, 0, provide_resolv_conf());
+    auto ready = handshake::ToParent::make(handshake::ToParentKind::Ready, 0, provide_resolv_conf(plan.resolv_conf));
     if (plan.connector_socket >= 0)
         ready.connector_pid = connector::spawn(UniqueFd(plan.connector_socket), plan.parent);
     if (!handshake::send_to_parent(plan.socket, ready, tap.get()))

@@ -14,6 +14,7 @@ struct ChildPlan {
     char* const* argv;     // the command, NULL-terminated, built before clone()
     sigset_t exec_sigmask; // the signal mask portwrap started with
     int connector_socket;  // the connector's end of its socketpair; -1: no connector
+    const char* resolv_conf;  // --dns: the resolv.conf to mount; nullptr: decide from the host's
 };
 
 [[noreturn]] void run_child(const ChildPlan& plan) noexcept;

@@ -16,6 +16,7 @@ enum class Key {
     PortDriver,
     PortFile,
     ReadyFd,
+    Dns,
     AllowHostLoopback,
     MapRoot,
     Verbose,
@@ -39,6 +40,7 @@ constexpr OptionSpec kOptions[] = {
     {'\0', "ready-fd", true, Key::ReadyFd},
     {'\0', "port-driver", true, Key::PortDriver},
     {'\0', "allow-host-loopback", false, Key::AllowHostLoopback},
+    {'\0', "dns", true, Key::Dns},
     {'\0', "map-root", false, Key::MapRoot},
     {'v', "verbose", false, Key::Verbose},
     {'h', "help", false, Key::Help},
@@ -102,6 +104,7 @@ ParseResult parse(const std::vector<std::string>& args)
         case Key::PortDriver: port_driver = value; break;
         case Key::PortFile: options.port_file = value; break;
         case Key::ReadyFd: ready_fd = value; break;
+        case Key::Dns: options.dns.push_back(value); break;
         case Key::AllowHostLoopback: options.allow_host_loopback = true; break;
         case Key::MapRoot: options.map_root = true; break;
         case Key::Verbose: options.verbose = true; break;
@@ -198,6 +201,11 @@ ParseResult parse(const std::vector<std::string>& args)
         }
     }
     options.guest_port = options.forwards.front().guest_port;
+    for (const std::string& server : options.dns) {
+        bool unused = false;
+        if (!forward::parse_address(server, &unused))
+            return UsageError{"invalid --dns '" + server + "': expected a numeric IPv4 or IPv6 address"};
+    }
     if (ready_fd) {
         const auto& text = *ready_fd;
         long value = text.empty() || text.size() > 9 ? -1 : 0;
@@ -261,6 +269,9 @@ Forwarding:
                             through libslirp to 10.0.2.100:GUEST_PORT.
       --allow-host-loopback let COMMAND reach the host's 127.0.0.1 services
                             through 10.0.2.2 (blocked by default)
+      --dns=ADDR            the nameserver COMMAND uses (repeatable); default:
+                            the host's, or libslirp's 10.0.2.3 when the host's
+                            are all on its loopback
 
 Identity:
       --map-root            run COMMAND as uid/gid 0 inside the namespace

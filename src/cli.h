@@ -22,6 +22,7 @@ struct Options {
     uint16_t guest_port = 0;  // the first forward's: what {guest-port} becomes
     std::string port_file;    // --port-file: where to write the host sides, or empty
     int ready_fd = -1;        // --ready-fd: where to report readiness, or -1
+    std::vector<std::string> dns;  // --dns, in order: the command's nameservers
     PortDriver port_driver = PortDriver::Relay;
     bool allow_host_loopback = false;
     bool map_root = false;

@@ -85,7 +85,7 @@ pid_t clone_into_namespaces()
 }  // namespace
 
 Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& ids, const sigset_t& exec_sigmask,
-                   bool with_connector)
+                   bool with_connector, const std::optional<std::string>& resolv_conf)
 {
     std::vector<char*> argv;
     for (const std::string& arg : command)
@@ -103,7 +103,8 @@ Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& 
         sockets.parent_end.reset();
         connector_sockets.parent_end.reset();
         run_child(ChildPlan{sockets.child_end.get(), parent, argv.data(), exec_sigmask,
-                            connector_sockets.child_end.valid() ? connector_sockets.child_end.release() : -1});
+                            connector_sockets.child_end.valid() ? connector_sockets.child_end.release() : -1,
+                            resolv_conf ? resolv_conf->c_str() : nullptr});
     }
     child_.emplace(pid);
     sockets.child_end.reset();

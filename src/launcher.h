@@ -19,8 +19,9 @@ public:
     // Clones the child and completes the handshake up to the TAP fd. Throws Error with
     // the child's own message when any step fails; the child is then killed and reaped.
     // With_connector: also start the connector in the namespace (relay port driver).
+    // resolv_conf: the text --dns asks for as the command's /etc/resolv.conf.
     Launcher(const std::vector<std::string>& command, const id_map::Plan& ids, const sigset_t& exec_sigmask,
-             bool with_connector);
+             bool with_connector, const std::optional<std::string>& resolv_conf = std::nullopt);
 
     UniqueFd take_tap() noexcept { return std::move(tap_); }
     UniqueFd take_connector_socket() noexcept { return std::move(connector_socket_); }

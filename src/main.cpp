@@ -31,6 +31,7 @@
 #include "path_janitor.h"
 #include "readiness.h"
 #include "relay.h"
+#include "resolv_conf.h"
 #include "sandbox.h"
 #include "self_check_probe.h"
 #include "signals.h"
@@ -86,6 +87,14 @@ void write_port_file(const std::string& path, const std::vector<std::string>& li
     }
 }
 
+// The resolv.conf --dns asks for: its servers and the host's search and options lines.
+std::optional<std::string> dns_resolv_conf(const std::vector<std::string>& servers)
+{
+    if (servers.empty())
+        return std::nullopt;
+    return resolv_conf::with_nameservers(resolv_conf::read_host(), servers);
+}
+
 // The --ready-fd, checked and kept from the command (close-on-exec). Invalid if none.
 UniqueFd take_ready_fd(int fd)
 {
@@ -120,7 +129,7 @@ int run(const cli::Options& options)
                                 std::any_of(options.forwards.begin(), options.forwards.end(), [&](const auto& f) {
                                     return relay_driver || f.protocol == forward::Protocol::Udp;
                                 });
-    Launcher launcher(command, ids, original_mask, connector_used);
+    Launcher launcher(command, ids, original_mask, connector_used, dns_resolv_conf(options.dns));
     raise_fd_limit();
     const auto namespace_id = namespace_processes::network_namespace_of(launcher.child().pid());
     if (!namespace_id)

@@ -1,6 +1,8 @@
 #include "resolv_conf.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <vector>
 
@@ -29,12 +31,14 @@ bool is_loopback(std::string_view address)
     return false;  // not an address glibc would use; do not second-guess it
 }
 
-}  // namespace
+struct Parsed {
+    bool usable_server = false;             // a nameserver that is not loopback
+    std::vector<std::string_view> kept;     // search, domain and options lines
+};
 
-std::optional<std::string> replacement_for(std::string_view host_text, std::string_view nameserver)
+Parsed parse(std::string_view host_text)
 {
-    bool usable_server = false;
-    std::vector<std::string_view> kept;
+    Parsed parsed;
     while (!host_text.empty()) {
         size_t eol = host_text.find('\n');
         std::string_view line = trim(host_text.substr(0, eol));
@@ -44,23 +48,58 @@ std::optional<std::string> replacement_for(std::string_view host_text, std::stri
         std::string_view keyword = line.substr(0, line.find_first_of(" \t"));
         std::string_view value = trim(line.substr(keyword.size()));
         if (keyword == "nameserver") {
-            usable_server = usable_server || !is_loopback(value);
+            parsed.usable_server = parsed.usable_server || !is_loopback(value);
         } else if (keyword == "search" || keyword == "domain" || keyword == "options") {
-            kept.push_back(line);
+            parsed.kept.push_back(line);
         }
     }
-    // No nameserver line at all means glibc's default, 127.0.0.1: loopback too.
-    if (usable_server)
-        return std::nullopt;
-    std::string text = "# written by portwrap: the host's resolvers are on its loopback\n";
-    text += "nameserver ";
-    text += nameserver;
-    text += "\n";
+    return parsed;
+}
+
+std::string render(const char* why, const std::vector<std::string_view>& nameservers,
+                   const std::vector<std::string_view>& kept)
+{
+    std::string text = std::string("# written by portwrap: ") + why + "\n";
+    for (std::string_view server : nameservers) {
+        text += "nameserver ";
+        text += server;
+        text += "\n";
+    }
     for (std::string_view line : kept) {
         text += line;
         text += "\n";
     }
     return text;
+}
+
+}  // namespace
+
+std::string read_host()
+{
+    std::string text;
+    const int fd = ::open(kPath, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return text;
+    char buffer[4096];
+    for (ssize_t got; (got = ::read(fd, buffer, sizeof buffer)) > 0 && text.size() < 65536;)
+        text.append(buffer, static_cast<size_t>(got));
+    ::close(fd);
+    return text;
+}
+
+std::string with_nameservers(std::string_view host_text, const std::vector<std::string>& nameservers)
+{
+    return render("--dns", std::vector<std::string_view>(nameservers.begin(), nameservers.end()),
+                  parse(host_text).kept);
+}
+
+std::optional<std::string> replacement_for(std::string_view host_text, std::string_view nameserver)
+{
+    const Parsed parsed = parse(host_text);
+    // No nameserver line at all means glibc's default, 127.0.0.1: loopback too.
+    if (parsed.usable_server)
+        return std::nullopt;
+    return render("the host's resolvers are on its loopback", {nameserver}, parsed.kept);
 }
 
 }  // namespace portwrap::resolv_conf

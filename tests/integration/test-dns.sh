@@ -4,6 +4,9 @@
 # private mount namespace), the command gets a resolv.conf naming 10.0.2.3, and a
 # lookup inside reaches the host's resolver through libslirp. The host's file is
 # untouched. With a non-loopback resolver, the command sees the host's file as is.
+# --dns: the command's resolv.conf names exactly the given servers, in order, with
+# the host's search and options lines; with --dns 127.0.0.1 and a dnsmasq that the
+# command itself starts inside (--map-root, to bind port 53), a lookup resolves.
 # dnsmasq answers one made-up name from its own table and forwards nothing.
 source "$(dirname "$0")/lib.sh"
 pw_init
@@ -59,6 +62,31 @@ if grep -qE '^[[:space:]]*nameserver[[:space:]]+(127\.|::1)' /etc/resolv.conf; t
 else
     expect_eq "the command sees the host's resolv.conf unchanged" "$(cat /etc/resolv.conf)" "$(cat "$PW_OUT")"
 fi
+
+# --- --dns -----------------------------------------------------------------------------
+PW_OUTER=(unshare --mount --propagation private sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$loopback_conf")
+pw_run --dns 192.0.2.1 --dns fd00::3 -p "$(free_port)" -P 8080 -- /bin/cat /etc/resolv.conf
+PW_OUTER=()
+expect_status "--dns twice" 0
+expect_eq "--dns: the servers in order, then the host's search and options" \
+    "nameserver 192.0.2.1|nameserver fd00::3|search example.test|options edns0" \
+    "$(grep -v '^#' "$PW_OUT" | paste -sd '|')"
+inner_answer=192.0.2.88
+pw_run --map-root --dns 127.0.0.1 -p "$(free_port)" -P 8080 -- /bin/sh -c '
+    "$0" --keep-in-foreground --no-resolv --no-hosts --no-poll --listen-address=127.0.0.1 \
+        --bind-interfaces --port=53 --address="/$1/$2" --pid-file= --user=root --group=root 2>/dev/null &
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        answer=$(getent hosts "$1") && break
+        sleep 0.3
+    done
+    kill $!
+    echo "lookup: $answer"' "$dnsmasq" "$name" "$inner_answer"
+expect_status "--dns 127.0.0.1 with a resolver inside" 0
+check "--dns 127.0.0.1: $name resolves to $inner_answer through the resolver inside" \
+    grep -q "lookup: $inner_answer" "$PW_OUT"
+pw_run --dns localhost -p "$(free_port)" -P 8080 -- true
+expect_status "--dns localhost" 125
+expect_one_error_line "--dns localhost" "invalid --dns 'localhost'"
 
 expect_eq "the host's /etc/resolv.conf is untouched" "$host_before" "$(sha256sum /etc/resolv.conf)"
 check "no temporary resolv.conf is left in /tmp" eval '! ls /tmp/portwrap-resolv.conf.* >/dev/null 2>&1'

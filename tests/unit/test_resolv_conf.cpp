@@ -43,3 +43,15 @@ TEST_CASE("comments and unknown words are not servers", "[resolv-conf]")
     CHECK(replacement_for("# nameserver 192.0.2.1\n; nameserver 192.0.2.2\nnameserverx 192.0.2.3\n", "10.0.2.3")
               .has_value());
 }
+
+TEST_CASE("--dns: the given servers in order, whatever the host names, with its search and options",
+          "[resolv-conf]")
+{
+    const std::string text = portwrap::resolv_conf::with_nameservers(
+        "nameserver 192.0.2.53\nsearch hpc.example\noptions ndots:2\n", {"10.0.2.3", "fd00::3"});
+    CHECK(text == "# written by portwrap: --dns\n"
+                  "nameserver 10.0.2.3\n"
+                  "nameserver fd00::3\n"
+                  "search hpc.example\n"
+                  "options ndots:2\n");
+}

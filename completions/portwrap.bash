@@ -12,8 +12,8 @@ _portwrap()
     local cur=${COMP_WORDS[COMP_CWORD]}
     local prev=
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local value_options='-p --host-port -P --guest-port --host-addr --port-file --ready-fd --port-driver --dns'
-    local all_options='-p --host-port -P --guest-port --host-addr --port-file --ready-fd --port-driver --dns
+    local value_options='-p --host-port -P --guest-port --host-addr --port-file --ready-fd --control-socket --port-driver --dns'
+    local all_options='-p --host-port -P --guest-port --host-addr --port-file --ready-fd --control-socket --port-driver --dns
         --allow-host-loopback --map-root -v --verbose -h --help --version --check'
 
     # Find where COMMAND starts. bash splits "--opt=value" into "--opt" "=" "value".
@@ -71,7 +71,7 @@ _portwrap()
         mapfile -t COMPREPLY < <(compgen -W '127.0.0.1 0.0.0.0 ::1 ::' -- "$cur")
         return 0
         ;;
-    --port-file)
+    --port-file | --control-socket)
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
         return 0
         ;;

@@ -74,6 +74,8 @@ FUZZ_ORACLE void check_parse_port(const std::string& text)
 FUZZ_ORACLE bool same_options(const Options& a, const Options& b)
 {
     return a.forwards == b.forwards && a.guest_port == b.guest_port && a.port_file == b.port_file &&
+           a.host_addr == b.host_addr && a.ready_fd == b.ready_fd && a.dns == b.dns &&
+           a.control_socket == b.control_socket &&
            a.port_driver == b.port_driver && a.allow_host_loopback == b.allow_host_loopback &&
            a.map_root == b.map_root && a.verbose == b.verbose && a.command == b.command;
 }
@@ -117,6 +119,13 @@ FUZZ_ORACLE void check_options(const std::vector<std::string>& args, const Optio
     canonical.push_back(options.port_driver == PortDriver::Slirp ? "--port-driver=slirp" : "--port-driver=relay");
     if (!options.port_file.empty())
         canonical.push_back("--port-file=" + options.port_file);
+    canonical.push_back("--host-addr=" + options.host_addr);
+    if (options.ready_fd >= 0)
+        canonical.push_back("--ready-fd=" + std::to_string(options.ready_fd));
+    for (const std::string& server : options.dns)
+        canonical.push_back("--dns=" + server);
+    if (!options.control_socket.empty())
+        canonical.push_back("--control-socket=" + options.control_socket);
     if (options.allow_host_loopback)
         canonical.push_back("--allow-host-loopback");
     if (options.map_root)
@@ -151,8 +160,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         check_options(args, *options);
     else if (const auto* error = std::get_if<UsageError>(&result))
         check_usage_error(*error);
+    else if (const auto* ctl = std::get_if<RunCtl>(&result))  // "ctl" first: the rest, untouched
+        FUZZ_CHECK(!args.empty() && args[0] == "ctl" && ctl->args == std::vector<std::string>(args.begin() + 1, args.end()));
     else
-        FUZZ_CHECK(std::holds_alternative<ShowHelp>(result) || std::holds_alternative<ShowVersion>(result));
+        FUZZ_CHECK(std::holds_alternative<ShowHelp>(result) || std::holds_alternative<ShowVersion>(result) ||
+                   std::holds_alternative<RunCheck>(result));
 
     // parse() is pure: the same words give the same result.
     const ParseResult again = parse(args);

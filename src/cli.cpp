@@ -17,6 +17,7 @@ enum class Key {
     PortFile,
     ReadyFd,
     Dns,
+    ControlSocket,
     AllowHostLoopback,
     MapRoot,
     Verbose,
@@ -38,6 +39,7 @@ constexpr OptionSpec kOptions[] = {
     {'\0', "host-addr", true, Key::HostAddr},
     {'\0', "port-file", true, Key::PortFile},
     {'\0', "ready-fd", true, Key::ReadyFd},
+    {'\0', "control-socket", true, Key::ControlSocket},
     {'\0', "port-driver", true, Key::PortDriver},
     {'\0', "allow-host-loopback", false, Key::AllowHostLoopback},
     {'\0', "dns", true, Key::Dns},
@@ -64,6 +66,8 @@ const OptionSpec* find_long(const std::string& name)
     return nullptr;
 }
 
+constexpr size_t kMaxUnixPath = 108;  // sizeof(sockaddr_un::sun_path)
+
 std::string display_name(const OptionSpec& spec)
 {
     std::string name = std::string("--") + spec.long_name;
@@ -89,6 +93,8 @@ uint16_t parse_port(const std::string& text) noexcept
 
 ParseResult parse(const std::vector<std::string>& args)
 {
+    if (!args.empty() && args[0] == "ctl")
+        return RunCtl{std::vector<std::string>(args.begin() + 1, args.end())};
     Options options;
     std::vector<std::string> host_ports;
     std::optional<std::string> guest_port, port_driver, ready_fd;
@@ -105,6 +111,7 @@ ParseResult parse(const std::vector<std::string>& args)
         case Key::PortFile: options.port_file = value; break;
         case Key::ReadyFd: ready_fd = value; break;
         case Key::Dns: options.dns.push_back(value); break;
+        case Key::ControlSocket: options.control_socket = value; break;
         case Key::AllowHostLoopback: options.allow_host_loopback = true; break;
         case Key::MapRoot: options.map_root = true; break;
         case Key::Verbose: options.verbose = true; break;
@@ -201,6 +208,10 @@ ParseResult parse(const std::vector<std::string>& args)
         }
     }
     options.guest_port = options.forwards.front().guest_port;
+    options.host_addr = host_addr;
+    if (options.control_socket.size() >= kMaxUnixPath)
+        return UsageError{"invalid --control-socket '" + options.control_socket + "': longer than " +
+                          std::to_string(kMaxUnixPath - 1) + " bytes"};
     for (const std::string& server : options.dns) {
         bool unused = false;
         if (!forward::parse_address(server, &unused))
@@ -236,6 +247,7 @@ std::string help_text()
 {
     return R"(Usage: portwrap [OPTIONS] -p HOST_PORT -P GUEST_PORT [--] COMMAND [ARG...]
   or:  portwrap [OPTIONS] -p FORWARD [-p FORWARD]... [--] COMMAND [ARG...]
+  or:  portwrap ctl SOCKET list | add FORWARD | remove FORWARD
 Run COMMAND in a private user and network namespace and forward TCP (or UDP)
 ports from the host into it. Every other port COMMAND opens stays private.
 Each "{guest-port}" in COMMAND and its arguments is replaced by the guest port
@@ -262,6 +274,9 @@ Forwarding:
       --ready-fd=FD         once every TCP forward reaches a listening server
                             inside, write the host sides to file descriptor
                             FD, one per line, and close it
+      --control-socket=PATH listen on an owner-only Unix socket at PATH for
+                            'portwrap ctl PATH list|add|remove' (removed when
+                            portwrap exits)
       --port-driver=DRIVER  how TCP is forwarded: 'relay' (the default:
                             portwrap relays each connection to
                             127.0.0.1:GUEST_PORT inside) or 'slirp' (libslirp

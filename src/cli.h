@@ -20,9 +20,11 @@ struct Options {
     // In -p order, each with its guest port (from -p HOST:GUEST or from -P).
     std::vector<forward::Spec> forwards;
     uint16_t guest_port = 0;  // the first forward's: what {guest-port} becomes
+    std::string host_addr = "127.0.0.1";  // --host-addr: for forwards that name no address
     std::string port_file;    // --port-file: where to write the host sides, or empty
     int ready_fd = -1;        // --ready-fd: where to report readiness, or -1
     std::vector<std::string> dns;  // --dns, in order: the command's nameservers
+    std::string control_socket;    // --control-socket: where `portwrap ctl` connects, or empty
     PortDriver port_driver = PortDriver::Relay;
     bool allow_host_loopback = false;
     bool map_root = false;
@@ -32,12 +34,15 @@ struct Options {
 
 struct ShowHelp {};
 struct ShowVersion {};
+struct RunCtl {  // "portwrap ctl ...": talk to a running portwrap (control_client.h)
+    std::vector<std::string> args;  // the words after "ctl"
+};
 struct RunCheck {};  // --check: check this machine and user, then exit (self_check.h)
 struct UsageError {
     std::string message;  // one line, without the "portwrap: " prefix
 };
 
-using ParseResult = std::variant<Options, ShowHelp, ShowVersion, UsageError, RunCheck>;
+using ParseResult = std::variant<Options, ShowHelp, ShowVersion, UsageError, RunCheck, RunCtl>;
 
 // Options end at the first word that is not an option (or after "--"); that word
 // and everything after it is the command, passed through untouched.

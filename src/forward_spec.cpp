@@ -132,7 +132,13 @@ std::variant<Spec, std::string> parse(std::string_view text, const std::string& 
         return error;
     if (!parse_address(addr, &spec.ipv6))
         return "invalid host address " + quoted(addr) + ": expected a numeric IPv4 or IPv6 address";
-    spec.host_addr = addr;
+    // One spelling per address ("0:0::1" is "::1"), so host sides compare as text.
+    in6_addr binary{};
+    char canonical[INET6_ADDRSTRLEN] = "";
+    const int family = spec.ipv6 ? AF_INET6 : AF_INET;
+    inet_pton(family, addr.c_str(), &binary);
+    inet_ntop(family, &binary, canonical, sizeof canonical);
+    spec.host_addr = canonical;
     return spec;
 }
 

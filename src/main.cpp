@@ -30,13 +30,14 @@
 #include "namespace_processes.h"
 #include "path_janitor.h"
 #include "readiness.h"
-#include "relay.h"
+#include "forward_table.h"
+#include "control_server.h"
+#include "control_client.h"
 #include "resolv_conf.h"
 #include "sandbox.h"
 #include "self_check_probe.h"
 #include "signals.h"
 #include "slirp_session.h"
-#include "udp_relay.h"
 
 namespace {
 
@@ -124,8 +125,9 @@ int run(const cli::Options& options)
     UniqueFd ready_fd = take_ready_fd(options.ready_fd);
     const bool relay_driver = options.port_driver == cli::PortDriver::Relay;
     // UDP is always relayed (udp_relay.h says why); TCP with the relay driver. The
-    // readiness probe connects from inside too.
-    const bool connector_used = ready_fd.valid() ||
+    // readiness probe connects from inside too, and forwards added through the
+    // control socket may need it.
+    const bool connector_used = ready_fd.valid() || !options.control_socket.empty() ||
                                 std::any_of(options.forwards.begin(), options.forwards.end(), [&](const auto& f) {
                                     return relay_driver || f.protocol == forward::Protocol::Udp;
                                 });
@@ -140,35 +142,25 @@ int run(const cli::Options& options)
     // libslirp always runs: it is the namespace's way out (outbound traffic, DNS).
     SlirpSession slirp(launcher.take_tap(), options.allow_host_loopback);
     UniqueFd connector = connector_used ? launcher.take_connector_socket() : UniqueFd();
-    std::list<Relay> relays;  // lists: the event loop keeps pointers to them
-    std::list<UdpRelay> udp_relays;
-    std::vector<PollSource*> sources{&slirp};
+    ForwardTable forwards(slirp, relay_driver, connector.get());
+    std::vector<PollSource*> sources{&slirp, &forwards};
     PathJanitor janitor;  // removes Unix sockets and the port file when portwrap ends
     std::vector<std::string> host_sides;
     for (const forward::Spec& spec : options.forwards) {
-        std::string where;
-        if (spec.protocol == forward::Protocol::Udp) {
-            UniqueFd socket = host_endpoint::bind_udp(spec);
-            where = host_endpoint::bound_side(socket.get());
-            udp_relays.emplace_back(std::move(socket), spec.guest_port, connector.get());
-            sources.push_back(&udp_relays.back());
-            log::info("relaying %s/udp to 127.0.0.1:%u inside the namespace", where.c_str(), spec.guest_port);
-        } else if (relay_driver) {
-            UniqueFd listener = host_endpoint::listen_tcp(spec);
-            where = host_endpoint::bound_side(listener.get());
-            relays.emplace_back(std::move(listener), spec.guest_port, connector.get());
-            sources.push_back(&relays.back());
-            log::info("relaying %s to 127.0.0.1:%u inside the namespace", where.c_str(), spec.guest_port);
-        } else {
-            where = slirp.add_forward(spec);
-        }
+        const std::string where = forwards.add(spec);
         if (!spec.unix_path.empty())
             janitor.add(spec.unix_path);
-        if (spec.protocol == forward::Protocol::Udp)
-            where += "/udp";
         if (spec.unix_path.empty() && spec.host_port == 0)
             log::notice("listening on %s, forwarded to port %u inside", where.c_str(), spec.guest_port);
         host_sides.push_back(where);
+    }
+    std::optional<ControlServer> control;
+    if (!options.control_socket.empty()) {
+        forward::Spec socket_spec;
+        socket_spec.unix_path = options.control_socket;
+        control.emplace(host_endpoint::listen_tcp(socket_spec), forwards, options.host_addr);
+        janitor.add(options.control_socket);
+        log::info("control socket: %s", options.control_socket.c_str());
     }
     if (!options.port_file.empty()) {
         write_port_file(options.port_file, host_sides);
@@ -189,6 +181,8 @@ int run(const cli::Options& options)
         readiness.emplace(std::move(ready_fd), host_sides, std::move(targets), connector.get());
         sources.push_back(&*readiness);
     }
+    if (control)
+        sources.push_back(&*control);
     launcher.start_command();
     log::info("running %s", command.front().c_str());
     sandbox::confine();
@@ -222,6 +216,8 @@ int main(int argc, char** argv)
         std::fputs(cli::version_text().c_str(), stdout);
         return std::fflush(stdout) == 0 ? 0 : kExitSetupFailure;
     }
+    if (const auto* ctl = std::get_if<cli::RunCtl>(&parsed))
+        return control_client::run(ctl->args);
     if (std::holds_alternative<cli::RunCheck>(parsed))
         return self_check::run();
     try {

@@ -58,10 +58,10 @@ void Relay::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)
 {
     listener_index_ = SIZE_MAX;
     const int64_t now = now_ms();
-    if (now >= accept_paused_until_ms_) {
+    if (listener_ && now >= accept_paused_until_ms_) {
         listener_index_ = fds.size();
         fds.push_back({listener_.get(), POLLIN, 0});
-    } else {
+    } else if (listener_) {
         timeout_ms = std::min<uint32_t>(timeout_ms, static_cast<uint32_t>(accept_paused_until_ms_ - now));
     }
     for (Connection& c : connections_) {

@@ -24,6 +24,11 @@ public:
     size_t dispatch(const std::vector<pollfd>& fds, bool poll_failed) override;
     bool has_pending_output() const noexcept override;
 
+    // Stops accepting (the forward was removed); connections already made go on.
+    void close_listener() noexcept { listener_.reset(); }
+    // True when no connection is open.
+    bool idle() const noexcept { return connections_.empty(); }
+
 private:
     struct Direction {
         int from = -1, to = -1;

@@ -168,6 +168,15 @@ std::string SlirpSession::add_forward(const forward::Spec& spec)
     return where;
 }
 
+void SlirpSession::remove_forward(const forward::Spec& spec)
+{
+    const host_endpoint::SocketAddress host = host_endpoint::host_address(spec);
+    const std::string where = forward::host_side(spec);
+    std::erase_if(listeners_, [&](const Listener& l) { return host_endpoint::bound_side(l.fd) == where; });
+    if (slirp_remove_hostxfwd(slirp_, host.get(), host.length, spec.ipv6 ? SLIRP_HOSTFWD_V6ONLY : 0) != 0)
+        log::info("libslirp found no forward on %s to remove", where.c_str());
+}
+
 void SlirpSession::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)
 {
     tap_index_ = fds.size();

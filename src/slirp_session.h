@@ -28,6 +28,9 @@ public:
     // host side as bound (with the port picked for port 0). Throws Error naming the
     // address when it cannot.
     std::string add_forward(const forward::Spec& spec);
+    // Removes the forward added for `spec` (with the port that was bound); libslirp
+    // closes its listener, connections already made go on.
+    void remove_forward(const forward::Spec& spec);
 
     // Appends the TAP fd and libslirp's fds to `fds` and lowers timeout_ms to the
     // next deadline (UINT32_MAX: none).

@@ -376,3 +376,24 @@ TEST_CASE("--ready-fd takes a descriptor number", "[cli]")
         CHECK(usage_error({"--ready-fd", bad, "-p", "1:2", "c"}) ==
               std::string("invalid --ready-fd '") + bad + "': expected a file descriptor number");
 }
+
+TEST_CASE("'ctl' first is a request to a running portwrap; its words pass through", "[cli]")
+{
+    auto result = parse({"ctl", "/run/user/1000/pw.sock", "add", "0:8888"});
+    auto* ctl = std::get_if<RunCtl>(&result);
+    REQUIRE(ctl != nullptr);
+    CHECK(ctl->args == Args{"/run/user/1000/pw.sock", "add", "0:8888"});
+    // Anywhere else, ctl is a command name.
+    CHECK(parse_ok({"-p", "1:2", "ctl"}).command == Args{"ctl"});
+}
+
+TEST_CASE("--control-socket, --dns and --host-addr are kept", "[cli]")
+{
+    Options options = parse_ok({"--control-socket", "/tmp/c.sock", "--dns", "10.0.2.3", "--dns=fd00::3",
+                                "--host-addr", "::1", "-p", "1:2", "c"});
+    CHECK(options.control_socket == "/tmp/c.sock");
+    CHECK(options.dns == Args{"10.0.2.3", "fd00::3"});
+    CHECK(options.host_addr == "::1");
+    CHECK(usage_error({"--control-socket", std::string(120, 'x'), "-p", "1:2", "c"}).find("longer than 107") !=
+          std::string::npos);
+}

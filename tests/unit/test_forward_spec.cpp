@@ -40,6 +40,7 @@ TEST_CASE("an address in front: IPv4 as is, IPv6 in brackets", "[forward-spec]")
     CHECK(parse_ok("127.0.0.2:9876") == Spec{Protocol::Tcp, "", false, "127.0.0.2", 9876, 0});
     CHECK(parse_ok("[::1]:9876:8888") == Spec{Protocol::Tcp, "", true, "::1", 9876, 8888});
     CHECK(parse_ok("[::]:9876") == Spec{Protocol::Tcp, "", true, "::", 9876, 0});
+    CHECK(parse_ok("[0:0:0:0:0:0:0:1]:9876").host_addr == "::1");  // one spelling per address
     CHECK(parse_error("::1:9876:8888").find("too many ':'") != std::string::npos);
     CHECK(parse_error("[127.0.0.1]:1:2") == "invalid IPv6 address '127.0.0.1' in '[127.0.0.1]:1:2'");
     CHECK(parse_error("[::1]9876") == "invalid forward '[::1]9876': expected [IPV6-ADDRESS]:HOST_PORT[:GUEST_PORT]");

@@ -1,0 +1,52 @@
+// ControlServer: the --control-socket, through which `portwrap ctl` lists, adds and
+// removes forwards while the command runs. An owner-only (0600) Unix socket; one
+// request per connection, a line of text:
+//
+//   list              ->  "ok" then one line per forward, as -p values
+//   add FORWARD       ->  "ok HOST_SIDE"          (FORWARD as for -p)
+//   remove FORWARD    ->  "ok"
+//
+// and on any failure "error: MESSAGE". A bad request changes nothing.
+#pragma once
+
+#include <list>
+#include <string>
+
+#include "poll_source.h"
+#include "unique_fd.h"
+
+namespace portwrap {
+
+class ForwardTable;
+
+class ControlServer final : public PollSource {
+public:
+    // `listener`: a listening, non-blocking Unix socket (host_endpoint::listen_tcp of
+    // a unix: spec). `host_addr`: the --host-addr for forwards that name none.
+    ControlServer(UniqueFd listener, ForwardTable& forwards, std::string host_addr);
+
+    void fill(std::vector<pollfd>& fds, uint32_t& timeout_ms) override;
+    size_t dispatch(const std::vector<pollfd>& fds, bool poll_failed) override;
+    bool has_pending_output() const noexcept override { return false; }
+
+    // The answer to one request line (without its newline). Public for tests.
+    std::string answer(const std::string& request);
+
+private:
+    struct Client {
+        UniqueFd socket;
+        std::string request;
+        int64_t deadline_ms = 0;
+        size_t index = SIZE_MAX;
+    };
+
+    void serve(Client& client);  // reads; answers once a line is complete
+
+    UniqueFd listener_;
+    ForwardTable& forwards_;
+    std::string host_addr_;
+    size_t listener_index_ = SIZE_MAX;
+    std::list<Client> clients_;
+};
+
+}  // namespace portwrap

@@ -18,7 +18,7 @@ function __portwrap_state
             case --
                 echo command
                 return
-            case -p -P --host-port --guest-port --host-addr --port-file --ready-fd --control-socket --port-driver --dns
+            case -p -P --host-port --guest-port --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --dns
                 set expect_value 1
             case '-*'
             case '*'
@@ -38,6 +38,7 @@ complete -c portwrap -f -n $in_options -s p -l host-port -x -d 'a forward: HOST_
 complete -c portwrap -f -n $in_options -s P -l guest-port -x -d 'port inside the namespace for a single -p HOST_PORT'
 complete -c portwrap -f -n $in_options -l host-addr -x -a '127.0.0.1 0.0.0.0 ::1 ::' -d 'host address for forwards that name none'
 complete -c portwrap -n $in_options -l port-file -r -F -d 'write the host side of each forward to FILE'
+complete -c portwrap -f -n $in_options -l print-url -x -d 'once listening, print TEMPLATE with {host} and {port} filled in'
 complete -c portwrap -n $in_options -l control-socket -r -F -d 'listen for portwrap ctl on an owner-only Unix socket'
 complete -c portwrap -f -n $in_options -l ready-fd -x -d 'when the forwards reach a server, write their host sides to FD'
 complete -c portwrap -f -n $in_options -l port-driver -x -a 'relay slirp' -d 'how the port is forwarded'
@@ -50,4 +51,4 @@ complete -c portwrap -f -n $in_options -l version -d 'show version information a
 complete -c portwrap -f -n $in_options -l check -d 'check whether portwrap can run here, and exit'
 # COMMAND's name, then its own arguments, completed as for COMMAND itself.
 complete -c portwrap -n 'test (__portwrap_state) != value' -x \
-    -a '(__fish_complete_subcommand -p -P --host-port --guest-port --host-addr --port-file --ready-fd --control-socket --port-driver --dns)'
+    -a '(__fish_complete_subcommand -p -P --host-port --guest-port --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --dns)'

@@ -18,6 +18,7 @@ enum class Key {
     ReadyFd,
     Dns,
     ControlSocket,
+    PrintUrl,
     AllowHostLoopback,
     MapRoot,
     Verbose,
@@ -38,6 +39,7 @@ constexpr OptionSpec kOptions[] = {
     {'P', "guest-port", true, Key::GuestPort},
     {'\0', "host-addr", true, Key::HostAddr},
     {'\0', "port-file", true, Key::PortFile},
+    {'\0', "print-url", true, Key::PrintUrl},
     {'\0', "ready-fd", true, Key::ReadyFd},
     {'\0', "control-socket", true, Key::ControlSocket},
     {'\0', "port-driver", true, Key::PortDriver},
@@ -112,6 +114,7 @@ ParseResult parse(const std::vector<std::string>& args)
         case Key::ReadyFd: ready_fd = value; break;
         case Key::Dns: options.dns.push_back(value); break;
         case Key::ControlSocket: options.control_socket = value; break;
+        case Key::PrintUrl: options.print_url = value; break;
         case Key::AllowHostLoopback: options.allow_host_loopback = true; break;
         case Key::MapRoot: options.map_root = true; break;
         case Key::Verbose: options.verbose = true; break;
@@ -271,6 +274,9 @@ Forwarding:
       --port-file=FILE      once listening, write each forward's host side to
                             FILE, one per line (such as 127.0.0.1:40123);
                             removed when portwrap exits
+      --print-url=TEMPLATE  once listening, print TEMPLATE on stderr, with
+                            {host} and {port} taken from the first forward
+                            (such as '{host}/lab' -> 127.0.0.1:40123/lab)
       --ready-fd=FD         once every TCP forward reaches a listening server
                             inside, write the host sides to file descriptor
                             FD, one per line, and close it

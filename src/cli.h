@@ -25,6 +25,7 @@ struct Options {
     int ready_fd = -1;        // --ready-fd: where to report readiness, or -1
     std::vector<std::string> dns;  // --dns, in order: the command's nameservers
     std::string control_socket;    // --control-socket: where `portwrap ctl` connects, or empty
+    std::string print_url;         // --print-url: a URL template to print once listening, or empty
     PortDriver port_driver = PortDriver::Relay;
     bool allow_host_loopback = false;
     bool map_root = false;

@@ -154,6 +154,8 @@ int run(const cli::Options& options)
             log::notice("listening on %s, forwarded to port %u inside", where.c_str(), spec.guest_port);
         host_sides.push_back(where);
     }
+    if (!options.print_url.empty())
+        log::notice("%s", expand_url(options.print_url, host_sides.front()).c_str());
     std::optional<ControlServer> control;
     if (!options.control_socket.empty()) {
         forward::Spec socket_spec;

@@ -6,7 +6,7 @@
 #   -p [::1]:0:8080            IPv6 on the host
 #   -p 0:5353/udp              UDP
 #   -p unix:PATH:8080          an owner-only Unix socket
-# Checks: the port file lists the five host sides in order; each TCP forward serves
+# and --print-url. Checks: the port file lists the five host sides in order; each TCP forward serves
 # its own server's page, the UDP one echoes datagrams; the Unix socket is mode 0600,
 # the user's, and another unprivileged user is refused; {guest-port} is the first
 # forward's guest port; after SIGTERM every port is closed and the socket and the
@@ -39,7 +39,7 @@ hp2=$(free_port)
 # Both servers listen on [::] (dual stack): the slirp driver reaches IPv4 forwards at
 # 10.0.2.100 and IPv6 ones at the guest's IPv6 address.
 pw_start -p 0:8080 -p "127.0.0.2:$hp2:8081" -p '[::1]:0:8080' -p 0:5353/udp -p "unix:$sock:8080" \
-    --port-file "$ports" -- sh -c '
+    --port-file "$ports" --print-url 'http://{host}/lab at {port}' -- sh -c '
     /usr/bin/python3 -m http.server -b :: -d www8081 8081 >/dev/null 2>&1 &
     /usr/bin/python3 "$0" 5353 &
     exec /usr/bin/python3 -m http.server -b :: -d www8080 "$1" >/dev/null 2>&1' "$udp_echo" '{guest-port}'
@@ -53,6 +53,7 @@ expect_eq "line 2: the fixed forward" "127.0.0.2:$hp2" "${sides[1]:-}"
 check "line 3: [::1] and a picked port" eval '[[ ${sides[2]} =~ ^\[::1\]:[1-9][0-9]*$ ]]'
 check "line 4: a picked UDP port" eval '[[ ${sides[3]} =~ ^127\.0\.0\.1:[1-9][0-9]*/udp$ ]]'
 expect_eq "line 5: the Unix socket" "unix:$sock" "${sides[4]:-}"
+check "stderr shows the --print-url line for the first forward" grep -qxF "portwrap: http://${sides[0]}/lab at ${sides[0]##*:}" "$PW_ERR"
 for i in 0 2 3; do
     check "stderr announces ${sides[$i]}" grep -qF "portwrap: listening on ${sides[$i]}, forwarded to port" "$PW_ERR"
 done

@@ -1,6 +1,8 @@
 // Everything the cloned child does, from clone() to exec: it waits for its id maps,
 // creates and configures tap0, hands the TAP fd to the parent, waits for the go-ahead
 // and execs the command. It reports every failure over the socket and never returns.
+// With a PID namespace it is the namespace's PID 1: it forks the command and stays
+// as the init (pid_namespace.h).
 #pragma once
 
 #include <signal.h>
@@ -14,6 +16,7 @@ struct ChildPlan {
     char* const* argv;     // the command, NULL-terminated, built before clone()
     sigset_t exec_sigmask; // the signal mask portwrap started with
     int connector_socket;  // the connector's end of its socketpair; -1: no connector
+    bool pid_namespace;    // cloned with CLONE_NEWPID: become the init, fork the command
 };
 
 [[noreturn]] void run_child(const ChildPlan& plan) noexcept;

@@ -10,7 +10,7 @@
 namespace portwrap::cli {
 namespace {
 
-enum class Key { HostPort, GuestPort, HostAddr, PortDriver, AllowHostLoopback, MapRoot, Verbose, Help, Version };
+enum class Key { HostPort, GuestPort, HostAddr, PortDriver, AllowHostLoopback, MapRoot, PidNs, Verbose, Help, Version };
 
 struct OptionSpec {
     char short_name;  // '\0' when there is none
@@ -26,6 +26,7 @@ constexpr OptionSpec kOptions[] = {
     {'\0', "port-driver", true, Key::PortDriver},
     {'\0', "allow-host-loopback", false, Key::AllowHostLoopback},
     {'\0', "map-root", false, Key::MapRoot},
+    {'\0', "pid-ns", false, Key::PidNs},
     {'v', "verbose", false, Key::Verbose},
     {'h', "help", false, Key::Help},
     {'\0', "version", false, Key::Version},
@@ -85,6 +86,7 @@ ParseResult parse(const std::vector<std::string>& args)
         case Key::PortDriver: port_driver = value; break;
         case Key::AllowHostLoopback: options.allow_host_loopback = true; break;
         case Key::MapRoot: options.map_root = true; break;
+        case Key::PidNs: options.pid_ns = true; break;
         case Key::Verbose: options.verbose = true; break;
         case Key::Help: return ShowHelp{};
         case Key::Version: return ShowVersion{};
@@ -195,6 +197,12 @@ Forwarding:
 Identity:
       --map-root            run COMMAND as uid/gid 0 inside the namespace
                             (default: the same uid and gid as outside)
+
+Processes:
+      --pid-ns              run COMMAND in a new PID namespace, with its own
+                            /proc, under a minimal init: every process it
+                            leaves behind ends with it, even if portwrap is
+                            killed (default: the host's PID namespace)
 
 Other:
   -v, --verbose             print start-up diagnostics on stderr

@@ -72,7 +72,7 @@ int run(const cli::Options& options)
     if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
         throw_errno("cannot become a child subreaper");
     const bool relay_driver = options.port_driver == cli::PortDriver::Relay;
-    Launcher launcher(command, ids, original_mask, relay_driver);
+    Launcher launcher(command, ids, original_mask, relay_driver, options.pid_ns);
     raise_fd_limit();
     const auto namespace_id = namespace_processes::network_namespace_of(launcher.child().pid());
     if (!namespace_id)
@@ -97,10 +97,12 @@ int run(const cli::Options& options)
     const int status = event_loop::run(sources, signal_fd.get(), launcher.child());
     if (relay) {
         relay->stop_connector();  // it exits on end-of-file; reap it before the sweep
-        namespace_processes::reap(launcher.connector_pid(), kLeftoverGraceMs);
+        if (launcher.connector_pid() > 0)
+            namespace_processes::reap(launcher.connector_pid(), kLeftoverGraceMs);
     }
     // Nothing may outlive portwrap inside the namespace: it would run on without a
-    // network, and no PID namespace holds it (docs/design.md).
+    // network (docs/design.md). With --pid-ns the kernel has ended them all when the
+    // init exited, and the sweep finds nothing.
     namespace_processes::end_all(*namespace_id, kLeftoverGraceMs);
     return exit_status_from_wait(status);
 }

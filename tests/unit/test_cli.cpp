@@ -312,3 +312,12 @@ TEST_CASE("version names portwrap's and libslirp's versions", "[cli]")
     CHECK(version.substr(version.size() - 2) == ")\n");
     CHECK(std::count(version.begin(), version.end(), '\n') == 1);
 }
+
+TEST_CASE("--pid-ns is off by default and takes no value", "[cli]")
+{
+    CHECK_FALSE(parse_ok({"-p", "1", "-P", "2", "c"}).pid_ns);
+    CHECK(parse_ok({"--pid-ns", "-p", "1", "-P", "2", "c"}).pid_ns);
+    CHECK(parse_ok({"-p", "1", "-P", "2", "c", "--pid-ns"}).command == Args{"c", "--pid-ns"});
+    CHECK(usage_error({"--pid-ns=yes", "-p", "1", "-P", "2", "c"}) == "option '--pid-ns' takes no value");
+    CHECK(help_text().find("--pid-ns") != std::string::npos);
+}

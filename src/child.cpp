@@ -151,12 +151,14 @@ void run_child(const ChildPlan& plan) noexcept
         // runs as a child of this process, which stays as its init. The command's copy of the
         // socket reports a failed exec, or closes on a successful one; the init closes
         // its own, so portwrap still sees end-of-file once the exec succeeded.
+        const sigset_t early = pid_namespace::take_pending_signals();
         const pid_t command = ::fork();
         if (command < 0)
             fail(plan.socket, kExitSetupFailure, handshake::ToParentKind::Failed,
                  describe_errno("cannot fork the command in the PID namespace", errno));
         if (command > 0)
             pid_namespace::run_init(command);
+        pid_namespace::raise_in_command(early);
     }
     exec_command(plan);
 }

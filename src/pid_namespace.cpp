@@ -63,6 +63,25 @@ void mount_proc()
         throw_errno("cannot mount /proc for the new PID namespace");
 }
 
+sigset_t take_pending_signals() noexcept
+{
+    sigset_t forwarded = signals::handled_set();
+    sigdelset(&forwarded, SIGCHLD);
+    sigset_t taken;
+    sigemptyset(&taken);
+    const timespec now{0, 0};
+    for (int signo; (signo = ::sigtimedwait(&forwarded, nullptr, &now)) > 0;)
+        sigaddset(&taken, signo);
+    return taken;
+}
+
+void raise_in_command(const sigset_t& taken) noexcept
+{
+    for (int signo = 1; signo < NSIG; ++signo)
+        if (sigismember(&taken, signo) == 1)
+            ::kill(::getpid(), signo);
+}
+
 void run_init(pid_t command) noexcept
 {
     close_fds_from_3();

@@ -4,6 +4,7 @@
 // See docs/design.md, "PID namespace (--pid-ns)".
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 namespace portwrap::pid_namespace {
@@ -17,6 +18,17 @@ inline constexpr int kLeftoverGraceMs = 2000;
 // new PID namespace on /proc, so that ps, pgrep, /proc/PID and psutil inside see the
 // namespace's own processes and PIDs. Throws Error.
 void mount_proc();
+
+// In the init, right before it forks the command: takes the forwarded signals that
+// are pending (blocked) for it. A terminal's Ctrl-C during start-up went to the init,
+// not to a command that did not exist yet, and fork() does not pass pending signals
+// on; without a PID namespace the command itself would have it pending, and get it
+// as it unblocks. Give the result to raise_in_command().
+sigset_t take_pending_signals() noexcept;
+
+// In the command's process, before it restores its signal mask: makes the signals
+// that take_pending_signals() took pending for itself.
+void raise_in_command(const sigset_t& signals) noexcept;
 
 // The init's loop, run by PID 1 of the namespace once it has forked the command
 // (`command`, a child of the caller). It closes every fd but 0, 1 and 2, forwards the

@@ -170,6 +170,46 @@ run_waiter ignore 0 TERM
 expect_status "a command that ignores SIGTERM: the namespace is killed 10 s later" 137
 check "portwrap says why it used SIGKILL" grep -q "sending SIGKILL" "$PW_ERR"
 
+# Ctrl-C on a terminal: the kernel sends SIGINT to the whole foreground process group,
+# the command included; neither portwrap nor the init may send it a second time.
+# ctrl-c.py UID GID DIR ARGV...: runs ARGV on a new terminal as UID:GID in DIR, types
+# Ctrl-C once 'cmd-started' shows, prints the exit status (or 'hung' after 30 s).
+cat >"$scripts/ctrl-c.py" <<'EOF'
+import os, pty, select, sys, time
+uid, gid, cwd, argv = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.chdir(cwd)
+    if uid != 0:
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+    os.execv(argv[0], argv)
+out, status, deadline, sent = b"", None, time.time() + 30, False
+while status is None and time.time() < deadline:
+    if select.select([fd], [], [], 0.1)[0]:
+        try:
+            out += os.read(fd, 1000)
+        except OSError:
+            pass
+    if not sent and b"cmd-started" in out:
+        os.write(fd, b"\x03")
+        sent = True
+    got, wstatus = os.waitpid(pid, os.WNOHANG)
+    if got:
+        status = os.waitstatus_to_exitcode(wstatus)
+if status is None:
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+print(status if status is not None else "hung")
+EOF
+# The command counts the SIGINTs it gets in 2 s and exits 40+N.
+ctrl_c_status=$(env "PATH=$PW_STD_PATH" "PWTEST_TAG=$PW_TAG" "$PY" "$scripts/ctrl-c.py" "$PW_UID" "$PW_GID" "$PW_WORK" \
+    "$PW_BIN" --pid-ns ${PORTWRAP_TEST_DRIVER:+"--port-driver=$PORTWRAP_TEST_DRIVER"} -p "$(free_port)" -P 8080 -- \
+    /bin/sh -c 'n=0; trap "n=\$((n + 1))" INT; echo cmd-started; i=0
+        while [ $i -lt 20 ]; do sleep 0.1; i=$((i + 1)); done; exit $((40 + n))')
+expect_eq "Ctrl-C on portwrap's terminal: the command got one SIGINT (exit 40+N)" 41 "$ctrl_c_status"
+
 # --- the forward, DNS, the sandbox ------------------------------------------------------------
 www=$PW_WORK/www
 mkdir -p "$www" && echo "hello through the pid namespace" >"$www/index.txt"

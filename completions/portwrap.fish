@@ -45,6 +45,7 @@ complete -c portwrap -f -n $in_options -l port-driver -x -a 'relay slirp' -d 'ho
 complete -c portwrap -f -n $in_options -l dns -x -a '10.0.2.3' -d 'a nameserver for COMMAND (repeatable)'
 complete -c portwrap -f -n $in_options -l allow-host-loopback -d "let COMMAND reach the host's 127.0.0.1 through 10.0.2.2"
 complete -c portwrap -f -n $in_options -l map-root -d 'run COMMAND as uid/gid 0 inside the namespace'
+complete -c portwrap -f -n $in_options -l pid-ns -d 'run COMMAND in a new PID namespace under a minimal init'
 complete -c portwrap -f -n $in_options -s v -l verbose -d 'print start-up diagnostics on stderr'
 complete -c portwrap -f -n $in_options -s h -l help -d 'show the help and exit'
 complete -c portwrap -f -n $in_options -l version -d 'show version information and exit'

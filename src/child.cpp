@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -16,6 +17,7 @@
 #include "error.h"
 #include "guest_network.h"
 #include "handshake.h"
+#include "pid_namespace.h"
 #include "resolv_conf.h"
 #include "tap_device.h"
 
@@ -42,8 +44,9 @@ void await(int socket, handshake::ToChild expected) noexcept
 // for (`wanted`). It is bind-mounted over /etc/resolv.conf in a mount namespace of the
 // command's own, so the host's file is never touched; other mounts, autofs included,
 // still propagate in. Returns a warning for the user, or "" — DNS trouble must not
-// stop the command.
-std::string provide_resolv_conf(const char* wanted)
+// stop the command. Have_mount_namespace: the child has made its own mount namespace
+// already (for /proc).
+std::string provide_resolv_conf(const char* wanted, bool have_mount_namespace)
 {
     using resolv_conf::kPath;
     auto replacement = wanted ? std::optional<std::string>(wanted)
@@ -60,7 +63,8 @@ std::string provide_resolv_conf(const char* wanted)
                    ::write(file.get(), replacement->data(), replacement->size()) ==
                        static_cast<ssize_t>(replacement->size());
     int err = errno;
-    bool mounted = written && ::unshare(CLONE_NEWNS) == 0 && ::mount(source, kPath, nullptr, MS_BIND, nullptr) == 0;
+    bool mounted = written && (have_mount_namespace || ::unshare(CLONE_NEWNS) == 0) &&
+                   ::mount(source, kPath, nullptr, MS_BIND, nullptr) == 0;
     if (written)
         err = errno;
     ::unlink(source);
@@ -79,30 +83,33 @@ void set_up_network(const ChildPlan& plan)
     if (ifindex == 0)
         throw_errno(std::string("cannot find ") + guest_network::kTapName + " after creating it");
     guest_network::configure(ifindex);
-    auto ready = handshake::ToParent::make(handshake::ToParentKind::Ready, 0, provide_resolv_conf(plan.resolv_conf));
-    if (plan.connector_socket >= 0)
-        ready.connector_pid = connector::spawn(UniqueFd(plan.connector_socket), plan.parent);
+    if (plan.pid_namespace)
+        pid_namespace::mount_proc();
+    auto ready = handshake::ToParent::make(handshake::ToParentKind::Ready, 0,
+                                           provide_resolv_conf(plan.resolv_conf, plan.pid_namespace));
+    if (plan.connector_socket >= 0) {
+        // In a PID namespace the connector is the init's child, which reaps it; its
+        // pid means nothing to portwrap (it is the namespace's), so none is sent.
+        pid_t connector = connector::spawn(UniqueFd(plan.connector_socket), plan.parent, plan.pid_namespace);
+        ready.connector_pid = plan.pid_namespace ? 0 : connector;
+    }
     if (!handshake::send_to_parent(plan.socket, ready, tap.get()))
         throw_errno("cannot pass the TAP fd to portwrap");
 }
 
-}  // namespace
-
-void run_child(const ChildPlan& plan) noexcept
+// Whether portwrap died before PR_SET_PDEATHSIG was armed. A child in a new PID
+// namespace cannot tell by getppid(), which returns 0 for a parent outside it: then
+// portwrap's end of the socket, closed on its death, tells.
+bool parent_gone(const ChildPlan& plan) noexcept
 {
-    // Die with portwrap, even when it is SIGKILLed. The signal is armed only now, so a
-    // parent that died before this line is caught by the getppid() check.
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != plan.parent)
-        _exit(kExitSetupFailure);
+    if (!plan.pid_namespace)
+        return getppid() != plan.parent;
+    pollfd socket{plan.socket, POLLRDHUP, 0};
+    return ::poll(&socket, 1, 0) != 0;  // hung up, or poll failed
+}
 
-    await(plan.socket, handshake::ToChild::MapsWritten);
-    try {
-        set_up_network(plan);
-    } catch (const std::exception& e) {
-        fail(plan.socket, kExitSetupFailure, handshake::ToParentKind::Failed, e.what());
-    }
-    await(plan.socket, handshake::ToChild::Go);
-
+[[noreturn]] void exec_command(const ChildPlan& plan) noexcept
+{
     sigprocmask(SIG_SETMASK, &plan.exec_sigmask, nullptr);
     execvp(plan.argv[0], plan.argv);
     // Still here: exec failed. The socket is close-on-exec, so on success the parent
@@ -117,6 +124,40 @@ void run_child(const ChildPlan& plan) noexcept
              describe_errno("cannot run '" + command + "'", err));
     fail(plan.socket, kExitCannotExecute, handshake::ToParentKind::ExecFailed,
          describe_errno("cannot run '" + command + "'", err));
+}
+
+}  // namespace
+
+void run_child(const ChildPlan& plan) noexcept
+{
+    // Die with portwrap, even when it is SIGKILLed. The signal is armed only now, so a
+    // parent that died before this line is caught by the check after it.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || parent_gone(plan))
+        _exit(kExitSetupFailure);
+
+    await(plan.socket, handshake::ToChild::MapsWritten);
+    try {
+        set_up_network(plan);
+    } catch (const std::exception& e) {
+        fail(plan.socket, kExitSetupFailure, handshake::ToParentKind::Failed, e.what());
+    }
+    await(plan.socket, handshake::ToChild::Go);
+
+    if (plan.pid_namespace) {
+        // PID 1 would not die of SIGTERM or SIGINT without a handler, so the command
+        // runs as a child of this process, which stays as its init. The command's copy of the
+        // socket reports a failed exec, or closes on a successful one; the init closes
+        // its own, so portwrap still sees end-of-file once the exec succeeded.
+        const sigset_t early = pid_namespace::take_pending_signals();
+        const pid_t command = ::fork();
+        if (command < 0)
+            fail(plan.socket, kExitSetupFailure, handshake::ToParentKind::Failed,
+                 describe_errno("cannot fork the command in the PID namespace", errno));
+        if (command > 0)
+            pid_namespace::run_init(command);
+        pid_namespace::raise_in_command(early);
+    }
+    exec_command(plan);
 }
 
 }  // namespace portwrap

@@ -1,6 +1,8 @@
 // Everything the cloned child does, from clone() to exec: it waits for its id maps,
 // creates and configures tap0, hands the TAP fd to the parent, waits for the go-ahead
 // and execs the command. It reports every failure over the socket and never returns.
+// With a PID namespace it is the namespace's PID 1: it forks the command and stays
+// as the init (pid_namespace.h).
 #pragma once
 
 #include <signal.h>
@@ -15,6 +17,7 @@ struct ChildPlan {
     sigset_t exec_sigmask; // the signal mask portwrap started with
     int connector_socket;  // the connector's end of its socketpair; -1: no connector
     const char* resolv_conf;  // --dns: the resolv.conf to mount; nullptr: decide from the host's
+    bool pid_namespace;    // cloned with CLONE_NEWPID: become the init, fork the command
 };
 
 [[noreturn]] void run_child(const ChildPlan& plan) noexcept;

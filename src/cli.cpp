@@ -21,6 +21,7 @@ enum class Key {
     PrintUrl,
     AllowHostLoopback,
     MapRoot,
+    PidNs,
     Verbose,
     Help,
     Version,
@@ -46,6 +47,7 @@ constexpr OptionSpec kOptions[] = {
     {'\0', "allow-host-loopback", false, Key::AllowHostLoopback},
     {'\0', "dns", true, Key::Dns},
     {'\0', "map-root", false, Key::MapRoot},
+    {'\0', "pid-ns", false, Key::PidNs},
     {'v', "verbose", false, Key::Verbose},
     {'h', "help", false, Key::Help},
     {'\0', "version", false, Key::Version},
@@ -117,6 +119,7 @@ ParseResult parse(const std::vector<std::string>& args)
         case Key::PrintUrl: options.print_url = value; break;
         case Key::AllowHostLoopback: options.allow_host_loopback = true; break;
         case Key::MapRoot: options.map_root = true; break;
+        case Key::PidNs: options.pid_ns = true; break;
         case Key::Verbose: options.verbose = true; break;
         case Key::Help: return ShowHelp{};
         case Key::Version: return ShowVersion{};
@@ -297,6 +300,12 @@ Forwarding:
 Identity:
       --map-root            run COMMAND as uid/gid 0 inside the namespace
                             (default: the same uid and gid as outside)
+
+Processes:
+      --pid-ns              run COMMAND in a new PID namespace, with its own
+                            /proc, under a minimal init: every process it
+                            leaves behind ends with it, even if portwrap is
+                            killed (default: the host's PID namespace)
 
 Other:
   -v, --verbose             print start-up diagnostics on stderr

@@ -29,6 +29,7 @@ struct Options {
     PortDriver port_driver = PortDriver::Relay;
     bool allow_host_loopback = false;
     bool map_root = false;
+    bool pid_ns = false;  // --pid-ns: the command runs in a new PID namespace, under a minimal init
     bool verbose = false;
     std::vector<std::string> command;  // as given; {guest-port} not yet expanded
 };

@@ -88,10 +88,41 @@ void close_all_fds_but(int keep) noexcept
     }
 }
 
+// The connector's own set-up, once its parent is the one it will keep, then serve().
+[[noreturn]] void become_connector(int socket) noexcept
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; fd <= 2 && null >= 0; ++fd)
+        ::dup2(null, fd);
+    close_all_fds_but(socket);
+    drop_capabilities();
+    serve(socket);
+}
+
+// In a PID namespace, orphans go to the namespace's init, never to a subreaper
+// outside it: the connector is simply the init's child, and dies with it.
+pid_t spawn_in_pid_namespace(UniqueFd socket)
+{
+    pid_t connector = ::fork();
+    if (connector < 0)
+        throw_errno("cannot fork the connector");
+    if (connector == 0) {
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != 1)
+            _exit(0);
+        become_connector(socket.get());
+    }
+    return connector;
+}
+
 }  // namespace
 
-pid_t spawn(UniqueFd socket, pid_t portwrap_pid)
+pid_t spawn(UniqueFd socket, pid_t portwrap_pid, bool in_pid_namespace)
 {
+    if (in_pid_namespace)
+        return spawn_in_pid_namespace(std::move(socket));
     // Report the grandchild's pid through a pipe: the middle process exits at once.
     int pid_pipe[2];
     if (::pipe2(pid_pipe, O_CLOEXEC) != 0)
@@ -118,15 +149,7 @@ pid_t spawn(UniqueFd socket, pid_t portwrap_pid)
         }
         if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != portwrap_pid)
             _exit(0);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, nullptr);
-        int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-        for (int fd = 0; fd <= 2 && null >= 0; ++fd)
-            ::dup2(null, fd);
-        close_all_fds_but(socket.get());
-        drop_capabilities();
-        serve(socket.get());
+        become_connector(socket.get());
     }
     pid_write.reset();
     socket.reset();

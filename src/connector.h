@@ -32,8 +32,11 @@ struct Reply {
 // Called by the namespace child before exec: starts the connector as a grandchild
 // that is re-parented to portwrap (its subreaper), so the command never sees it as
 // a child. It keeps only `socket` open and serves it until portwrap closes its end.
-// Returns its pid. Throws Error. The caller's copy of `socket` is closed.
-pid_t spawn(UniqueFd socket, pid_t portwrap_pid);
+// In_pid_namespace: the caller is the init of a new PID namespace (--pid-ns), where
+// re-parenting ends at the init; the connector is then the caller's own child.
+// Returns its pid (as the caller sees it). Throws Error. The caller's copy of
+// `socket` is closed.
+pid_t spawn(UniqueFd socket, pid_t portwrap_pid, bool in_pid_namespace);
 
 // Parent side: asks for a connection to `port`. Returns the socket (non-blocking,
 // close-on-exec, a TCP connect possibly still in progress) or an invalid fd with

@@ -58,15 +58,17 @@ std::string apparmor_hint(const std::string& child_message)
     return " (kernel.apparmor_restrict_unprivileged_userns=1 denies capabilities in new user namespaces)";
 }
 
-pid_t clone_into_namespaces()
+pid_t clone_into_namespaces(bool pid_namespace)
 {
     // A fork-like raw clone (no new stack): glibc's clone() wrapper needs one, and
     // clone3 is missing on the kernels HPC sites still run.
-    long pid = ::syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNET | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+    const unsigned long flags = CLONE_NEWUSER | CLONE_NEWNET | (pid_namespace ? CLONE_NEWPID : 0) | SIGCHLD;
+    long pid = ::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr);
     if (pid < 0) {
         int err = errno;
-        throw Error(describe_errno("cannot create user namespace (clone with CLONE_NEWUSER|CLONE_NEWNET)", err) +
-                    userns_hint(err));
+        const char* what = pid_namespace ? "cannot create user namespace (clone with CLONE_NEWUSER|CLONE_NEWNET|CLONE_NEWPID)"
+                                         : "cannot create user namespace (clone with CLONE_NEWUSER|CLONE_NEWNET)";
+        throw Error(describe_errno(what, err) + userns_hint(err));
     }
     return static_cast<pid_t>(pid);
 }
@@ -85,7 +87,7 @@ pid_t clone_into_namespaces()
 }  // namespace
 
 Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& ids, const sigset_t& exec_sigmask,
-                   bool with_connector, const std::optional<std::string>& resolv_conf)
+                   bool with_connector, bool pid_namespace, const std::optional<std::string>& resolv_conf)
 {
     std::vector<char*> argv;
     for (const std::string& arg : command)
@@ -98,20 +100,23 @@ Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& 
         connector_sockets = make_socket_pair();
     const pid_t parent = ::getpid();
     std::fflush(nullptr);  // nothing buffered may be written twice
-    const pid_t pid = clone_into_namespaces();
+    const pid_t pid = clone_into_namespaces(pid_namespace);
     if (pid == 0) {
         sockets.parent_end.reset();
         connector_sockets.parent_end.reset();
         run_child(ChildPlan{sockets.child_end.get(), parent, argv.data(), exec_sigmask,
                             connector_sockets.child_end.valid() ? connector_sockets.child_end.release() : -1,
-                            resolv_conf ? resolv_conf->c_str() : nullptr});
+                            resolv_conf ? resolv_conf->c_str() : nullptr, pid_namespace});
     }
     child_.emplace(pid);
     sockets.child_end.reset();
     connector_sockets.child_end.reset();
     socket_ = std::move(sockets.parent_end);
     connector_socket_ = std::move(connector_sockets.parent_end);
-    log::info("started pid %d in new user and network namespaces", pid);
+    if (pid_namespace)
+        log::info("started pid %d in new user, network and PID namespaces (it is their init)", pid);
+    else
+        log::info("started pid %d in new user and network namespaces", pid);
 
     id_map::apply(ids, pid);
     if (!handshake::send_to_child(socket_.get(), handshake::ToChild::MapsWritten))
@@ -124,7 +129,8 @@ Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& 
     connector_pid_ = message.connector_pid;
     if (message.text[0] != '\0')
         log::error("%s", message.text);  // a warning from the set-up: not fatal
-    if (with_connector && connector_pid_ <= 0)
+    // In a PID namespace the init reaps the connector, and no pid is sent (child.cpp).
+    if (with_connector && !pid_namespace && connector_pid_ <= 0)
         throw Error("the namespace set-up process started no connector");
     log::info("%s is up in the namespace: %s/%u, default route via %s", guest_network::kTapName,
               guest_network::kGuestAddress, unsigned{guest_network::kPrefixLength}, guest_network::kGateway);

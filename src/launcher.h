@@ -19,12 +19,15 @@ public:
     // Clones the child and completes the handshake up to the TAP fd. Throws Error with
     // the child's own message when any step fails; the child is then killed and reaped.
     // With_connector: also start the connector in the namespace (relay port driver).
+    // Pid_namespace (--pid-ns): the child is also the init of a new PID namespace,
+    // and child() is that init, which runs the command as its own child.
     // resolv_conf: the text --dns asks for as the command's /etc/resolv.conf.
     Launcher(const std::vector<std::string>& command, const id_map::Plan& ids, const sigset_t& exec_sigmask,
-             bool with_connector, const std::optional<std::string>& resolv_conf = std::nullopt);
+             bool with_connector, bool pid_namespace, const std::optional<std::string>& resolv_conf = std::nullopt);
 
     UniqueFd take_tap() noexcept { return std::move(tap_); }
     UniqueFd take_connector_socket() noexcept { return std::move(connector_socket_); }
+    // The connector's pid if it is portwrap's child (relay driver, no PID namespace), else 0.
     pid_t connector_pid() const noexcept { return connector_pid_; }
     ChildProcess& child() noexcept { return *child_; }
 

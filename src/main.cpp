@@ -131,7 +131,7 @@ int run(const cli::Options& options)
                                 std::any_of(options.forwards.begin(), options.forwards.end(), [&](const auto& f) {
                                     return relay_driver || f.protocol == forward::Protocol::Udp;
                                 });
-    Launcher launcher(command, ids, original_mask, connector_used, dns_resolv_conf(options.dns));
+    Launcher launcher(command, ids, original_mask, connector_used, options.pid_ns, dns_resolv_conf(options.dns));
     raise_fd_limit();
     const auto namespace_id = namespace_processes::network_namespace_of(launcher.child().pid());
     if (!namespace_id)
@@ -192,10 +192,12 @@ int run(const cli::Options& options)
     const int status = event_loop::run(sources, signal_fd.get(), launcher.child());
     if (connector) {
         connector.reset();  // the connector exits on end-of-file; reap it before the sweep
-        namespace_processes::reap(launcher.connector_pid(), kLeftoverGraceMs);
+        if (launcher.connector_pid() > 0)
+            namespace_processes::reap(launcher.connector_pid(), kLeftoverGraceMs);
     }
     // Nothing may outlive portwrap inside the namespace: it would run on without a
-    // network, and no PID namespace holds it (docs/design.md).
+    // network (docs/design.md). With --pid-ns the kernel has ended them all when the
+    // init exited, and the sweep finds nothing.
     namespace_processes::end_all(*namespace_id, kLeftoverGraceMs);
     janitor.finish();
     return exit_status_from_wait(status);

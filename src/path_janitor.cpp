@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -68,10 +69,11 @@ void PathJanitor::serve(int wake_fd, const std::vector<Entry>& entries) noexcept
     // Hold nothing else of portwrap's: no listening socket may stay open through us.
     ::syscall(SYS_close_range, 0, wake_fd - 1, 0);
     ::syscall(SYS_close_range, wake_fd + 1, ~0U, 0);
-    // Signals meant for portwrap's process group (Ctrl-C) must not end us first.
-    ::signal(SIGINT, SIG_IGN);
-    ::signal(SIGQUIT, SIG_IGN);
-    ::signal(SIGHUP, SIG_IGN);
+    // Signals meant for portwrap (Ctrl-C to its process group, a `pkill portwrap`,
+    // which matches this copy too) must not end us before portwrap: we end with it.
+    for (int signo : {SIGINT, SIGQUIT, SIGHUP, SIGTERM, SIGUSR1, SIGUSR2})
+        ::signal(signo, SIG_IGN);
+    ::prctl(PR_SET_NAME, "portwrap-clean");
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);

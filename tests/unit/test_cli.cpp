@@ -397,3 +397,12 @@ TEST_CASE("--control-socket, --dns and --host-addr are kept", "[cli]")
     CHECK(usage_error({"--control-socket", std::string(120, 'x'), "-p", "1:2", "c"}).find("longer than 107") !=
           std::string::npos);
 }
+
+TEST_CASE("--pid-ns is off by default and takes no value", "[cli]")
+{
+    CHECK_FALSE(parse_ok({"-p", "1", "-P", "2", "c"}).pid_ns);
+    CHECK(parse_ok({"--pid-ns", "-p", "1", "-P", "2", "c"}).pid_ns);
+    CHECK(parse_ok({"-p", "1", "-P", "2", "c", "--pid-ns"}).command == Args{"c", "--pid-ns"});
+    CHECK(usage_error({"--pid-ns=yes", "-p", "1", "-P", "2", "c"}) == "option '--pid-ns' takes no value");
+    CHECK(help_text().find("--pid-ns") != std::string::npos);
+}

@@ -1,0 +1,119 @@
+#include "pid_namespace.h"
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "error.h"
+#include "exit_status.h"
+#include "signals.h"
+
+namespace portwrap::pid_namespace {
+namespace {
+
+// The init execs nothing, so portwrap's close-on-exec fds would stay open in it for
+// the command's whole life: the handshake socket above all, whose end-of-file tells
+// portwrap that the command's exec succeeded.
+void close_fds_from_3() noexcept
+{
+    if (::syscall(SYS_close_range, 3u, ~0u, 0u) == 0)
+        return;
+    for (int fd = 3; fd < 65536; ++fd)  // kernels before 5.9: no close_range
+        ::close(fd);
+}
+
+int64_t now_ms() noexcept
+{
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1'000'000;
+}
+
+// Reaps every child that has ended. Returns false once the init has no child left,
+// which means that the namespace holds no other process.
+bool reap(pid_t command, int& command_status, bool& command_ended) noexcept
+{
+    for (;;) {
+        int status = 0;
+        pid_t pid = ::waitpid(-1, &status, WNOHANG);
+        if (pid == 0)
+            return true;
+        if (pid < 0)
+            return errno != ECHILD;
+        if (pid == command) {
+            command_status = status;
+            command_ended = true;
+        }
+    }
+}
+
+}  // namespace
+
+void mount_proc()
+{
+    if (::unshare(CLONE_NEWNS) != 0)
+        throw_errno("cannot create a mount namespace for the PID namespace's /proc");
+    if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+        throw_errno("cannot mount /proc for the new PID namespace");
+}
+
+sigset_t take_pending_signals() noexcept
+{
+    sigset_t forwarded = signals::handled_set();
+    sigdelset(&forwarded, SIGCHLD);
+    sigset_t taken;
+    sigemptyset(&taken);
+    const timespec now{0, 0};
+    for (int signo; (signo = ::sigtimedwait(&forwarded, nullptr, &now)) > 0;)
+        sigaddset(&taken, signo);
+    return taken;
+}
+
+void raise_in_command(const sigset_t& taken) noexcept
+{
+    for (int signo = 1; signo < NSIG; ++signo)
+        if (sigismember(&taken, signo) == 1)
+            ::kill(::getpid(), signo);
+}
+
+void run_init(pid_t command) noexcept
+{
+    close_fds_from_3();
+    const sigset_t handled = signals::handled_set();
+    int command_status = 0;
+    bool command_ended = false;
+
+    while (!command_ended) {
+        siginfo_t info{};
+        const int signo = ::sigwaitinfo(&handled, &info);
+        if (signo == SIGCHLD)
+            reap(command, command_status, command_ended);
+        else if (signo > 0 && signals::is_forwarded(signo) && info.si_code != SI_KERNEL)
+            ::kill(command, signo);  // from portwrap, another process, or kill -X 1 inside
+    }
+
+    // The command has ended: what it left behind gets SIGTERM and a grace period, as
+    // without a PID namespace. When the init exits, the kernel SIGKILLs the rest.
+    bool others_left = reap(command, command_status, command_ended);
+    if (others_left && ::kill(-1, SIGTERM) == 0) {
+        sigset_t child_signal;
+        sigemptyset(&child_signal);
+        sigaddset(&child_signal, SIGCHLD);
+        const int64_t deadline = now_ms() + kLeftoverGraceMs;
+        while (others_left && now_ms() < deadline) {
+            const int64_t left_ms = deadline - now_ms();
+            timespec timeout{static_cast<time_t>(left_ms / 1000), static_cast<long>(left_ms % 1000) * 1'000'000L};
+            ::sigtimedwait(&child_signal, nullptr, &timeout);
+            others_left = reap(command, command_status, command_ended);
+        }
+    }
+    _exit(exit_status_from_wait(command_status));
+}
+
+}  // namespace portwrap::pid_namespace

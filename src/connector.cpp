@@ -142,7 +142,8 @@ UniqueFd request_connection(int socket, uint16_t port)
     UniqueFd connection;
     ssize_t got = fd_passing::receive(socket, &reply, sizeof reply, connection);
     if (got != sizeof reply) {
-        errno = got == 0 ? ECONNABORTED : EPROTO;
+        if (got >= 0)  // else keep receive()'s errno: EMFILE when the fd found no slot here
+            errno = got == 0 ? ECONNABORTED : EPROTO;
         return UniqueFd();
     }
     if (reply.error != 0 || !connection) {

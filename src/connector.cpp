@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -61,6 +62,10 @@ void close_all_fds_but(int keep) noexcept
             guest.sin_family = AF_INET;
             guest.sin_port = htons(request.port);
             guest.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            // The relay passes small writes on at once (Nagle would hold them back
+            // while earlier data is unacknowledged): set here, off portwrap's path.
+            int on = 1;
+            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
             if (::connect(fd, reinterpret_cast<sockaddr*>(&guest), sizeof guest) != 0 && errno != EINPROGRESS) {
                 reply.error = errno;
                 ::close(fd);

@@ -24,6 +24,7 @@ namespace {
 // user's pipe-user-pages-soft (16384 pages = 64 MiB by default), which the command's
 // own pipes share: past it, the kernel gives new pipes only 2 pages. So at most
 // kMaxBigPipes pipes are big at once (1 MiB x 32 = half that default).
+constexpr size_t kDefaultPipe = 16 * 4096;
 constexpr int kBigPipe = 1 << 20;
 constexpr size_t kMaxBigPipes = 32;
 constexpr int kMaxAcceptsPerRound = 64;
@@ -82,6 +83,8 @@ Relay::Relay(in_addr host_addr, uint16_t host_port, uint16_t guest_port, UniqueF
         throw_errno("cannot create a socket to listen on " + where);
     int on = 1;
     ::setsockopt(listener_.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    // Accepted sockets inherit TCP_NODELAY; the connector sets it on the guest side.
+    ::setsockopt(listener_.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(host_port);
@@ -192,9 +195,6 @@ void Relay::accept_connections()
                 return;
             continue;
         }
-        int on = 1;
-        ::setsockopt(c.host.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-        ::setsockopt(c.guest.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
         c.upstream.from = c.host.get();
         c.upstream.to = c.guest.get();
         c.downstream.from = c.guest.get();
@@ -222,10 +222,11 @@ int Relay::open_pipe(Direction& direction)
         return errno;
     direction.pipe_read.reset(fds[0]);
     direction.pipe_write.reset(fds[1]);
-    // 64 KiB by default, but only 8 KiB once the user has more pipe pages than
-    // pipe-user-pages-soft.
-    const int size = ::fcntl(fds[1], F_GETPIPE_SZ);
-    direction.capacity = size > 0 ? static_cast<size_t>(size) : 4096;
+    // The kernel's default; only an upper bound for how much one splice() asks for.
+    // (A pipe made while the user has more pipe pages than pipe-user-pages-soft
+    // holds only 8 KiB: splice() then moves less and meets EAGAIN sooner, which
+    // the pump handles like any full pipe.)
+    direction.capacity = kDefaultPipe;
     return 0;
 }
 
@@ -292,8 +293,11 @@ Relay::Pump Relay::pump(Direction& d, size_t budget, size_t& moved)
 void Relay::service(Connection& c, uint32_t events, bool guest_socket, size_t& moved)
 {
     if (c.connecting) {
+        // Until the guest socket reports the end of its connect, nothing can move.
+        if (!guest_socket || !(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+            return;
         const int error = socket_error(c.guest.get());
-        if (error == EINPROGRESS || error == EALREADY || (error == 0 && !(guest_socket && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))))
+        if (error == EINPROGRESS || error == EALREADY)
             return;
         if (error != 0) {
             log::info("connection to 127.0.0.1:%u inside the namespace failed: %s", guest_port_, std::strerror(error));
@@ -343,9 +347,9 @@ void Relay::close_connection(Connection& c, bool reset) noexcept
 {
     if (c.closed)
         return;
-    // Remove them from the epoll set explicitly: it watches the open file, which the
-    // connector's copy of the guest socket may still keep alive for a moment.
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c.host.get(), nullptr);
+    // Closing the host socket (ours alone) removes it from the epoll set. The guest
+    // socket is removed explicitly: epoll watches the open file, which the
+    // connector's copy may still keep alive for a moment.
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c.guest.get(), nullptr);
     if (reset) {
         reset_socket(c.host);

@@ -190,8 +190,9 @@ void Relay::accept_connections()
         }
         c.guest = connector::request_connection(connector_.get(), guest_port_);
         if (!c.guest) {
-            if (give_up(("connect to 127.0.0.1:" + std::to_string(guest_port_) + " inside the namespace").c_str(),
-                        errno))
+            error = errno;
+            const std::string what = "connect to 127.0.0.1:" + std::to_string(guest_port_) + " inside the namespace";
+            if (give_up(what.c_str(), error))
                 return;
             continue;
         }

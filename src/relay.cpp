@@ -30,7 +30,7 @@ constexpr size_t kMaxBigPipes = 32;
 constexpr int kMaxAcceptsPerRound = 64;
 constexpr int64_t kAcceptPauseMs = 100;        // after running out of fds
 constexpr size_t kRoundBudget = 4 << 20;       // bytes per direction per round, for fairness
-constexpr int kEventsPerRound = 256;
+constexpr int kEventsPerRound = 1024;
 constexpr uint64_t kGuestTag = 1;  // in epoll_event.data: the guest socket (else the host's)
 
 int64_t now_ms()

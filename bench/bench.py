@@ -221,6 +221,9 @@ class Ctx:
                     "HOME": self.home, "USER": self.user, "LOGNAME": self.user, "LANG": "C.UTF-8"}
         self.netbench = os.path.join(tmp, "netbench")
         self.portwrap = os.path.join(tmp, "portwrap")
+        # --ref-portwrap: another portwrap binary, copied here under the same name (the
+        # tool is recognised by its command name)
+        self.ref_portwrap = os.path.join(tmp, "ref", "portwrap")
 
     def next_dir(self, name):
         self.serial += 1
@@ -460,16 +463,18 @@ class Baseline(Contender):
 
 
 class Portwrap(Contender):
-    def __init__(self, driver):
+    def __init__(self, driver, ref=False):
         self.driver = driver
-        self.name = f"portwrap-{driver}"
-        self.label = f"portwrap {driver}"
+        self.ref = ref
+        self.name = f"portwrap-{driver}" + ("-ref" if ref else "")
+        self.label = f"portwrap {driver}" + (" (reference binary)" if ref else "")
 
     def start(self, ctx, kind):
         d = ctx.next_dir(f"{self.name}-{kind}")
         hp = new_host_port()
         lg = os.path.join(d, "log")
-        argv = [ctx.portwrap, f"--port-driver={self.driver}", "-p", str(hp), "-P", str(GUEST_PORT),
+        binary = ctx.ref_portwrap if self.ref else ctx.portwrap
+        argv = [binary, f"--port-driver={self.driver}", "-p", str(hp), "-P", str(GUEST_PORT),
                 "--"] + server_argv(ctx, kind, "0.0.0.0", GUEST_PORT, d)
         p = ctx.popen(argv, lg)
         return Instance(self, [p], hp, GUEST_PORT, d, lg)
@@ -678,7 +683,15 @@ def main():
     ap.add_argument("--budget", type=float, default=480,
                     help="seconds; tests not started by then are skipped")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--tests", default="iperf3,netbench,http,startup,idle",
+                    help="comma-separated test groups to run (default: all)")
+    ap.add_argument("--ref-portwrap", default="",
+                    help="another portwrap binary, run as the extra contender portwrap-relay-ref "
+                         "(to compare two builds in one run)")
     args = ap.parse_args()
+    tests = set(args.tests.split(","))
+    if args.doc and (tests != set(ap.get_default("tests").split(",")) or args.ref_portwrap):
+        args.doc = ""  # a partial table must not replace the full one
 
     t_start = time.monotonic()
     become_subreaper()
@@ -692,9 +705,12 @@ def main():
     idle_s = 2 if q else 10
 
     contenders = [Baseline(), Portwrap("relay"), Portwrap("slirp"), Pasta(), Slirp4netns()]
+    if args.ref_portwrap:
+        contenders.insert(2, Portwrap("relay", ref=True))
     if args.only:
         want = set(args.only.split(","))
-        contenders = [c for c in contenders if c.name in want or c.name == "baseline"]
+        contenders = [c for c in contenders if c.name in want or c.name == "baseline"
+                      or getattr(c, "ref", False)]
     skipped = {}
     for c in list(contenders):
         ok, why = c.available()
@@ -713,6 +729,10 @@ def main():
         subprocess.run(["cc", "-O2", "-o", ctx.netbench, os.path.join(REPO, "bench", "netbench.c")],
                        check=True)
         shutil.copy2(os.path.join(REPO, "build", "src", "portwrap"), ctx.portwrap)
+        if args.ref_portwrap:
+            os.mkdir(os.path.dirname(ctx.ref_portwrap))
+            os.chmod(os.path.dirname(ctx.ref_portwrap), 0o755)
+            shutil.copy2(args.ref_portwrap, ctx.ref_portwrap)
         info = machine_info(ctx)
         log(f"contenders: {', '.join(c.name for c in contenders)}; running as {ctx.user}; "
             f"load average {' '.join(load_before)}")
@@ -737,7 +757,7 @@ def main():
                 log(f"  {c.name}: FAILED {msg}")
 
         # -- throughput (iperf3) ---------------------------------------------------
-        for c in contenders:
+        for c in (contenders if "iperf3" in tests else []):
             if over_budget(f"iperf3 for {c.name}"):
                 break
             log(f"iperf3: {c.name}")
@@ -761,7 +781,7 @@ def main():
             attempt(c, "iperf3", go)
 
         # -- round trip and connection rate (netbench) -------------------------------
-        for c in contenders:
+        for c in (contenders if "netbench" in tests else []):
             if over_budget(f"round trips for {c.name}"):
                 break
             log(f"round trip, connect rate: {c.name}")
@@ -782,7 +802,7 @@ def main():
             attempt(c, "netbench", go)
 
         # -- HTTP (nginx + wrk) ---------------------------------------------------------
-        for c in contenders:
+        for c in (contenders if "http" in tests else []):
             if over_budget(f"HTTP for {c.name}"):
                 break
             log(f"HTTP (wrk): {c.name}")
@@ -809,7 +829,7 @@ def main():
             attempt(c, "HTTP", go)
 
         # -- start-up ------------------------------------------------------------------
-        for c in contenders:
+        for c in (contenders if "startup" in tests else []):
             if over_budget(f"start-up for {c.name}"):
                 break
             log(f"start-up x{startups}: {c.name}")
@@ -834,7 +854,7 @@ def main():
             attempt(c, "start-up", go)
 
         # -- idle CPU: every tool at once, with no connections -------------------------------
-        if not over_budget("idle CPU"):
+        if "idle" in tests and not over_budget("idle CPU"):
             tools = [c for c in contenders if c.name != "baseline"]
             log(f"idle CPU for {idle_s}s: {', '.join(c.name for c in tools)} (all at once)")
             insts = {}

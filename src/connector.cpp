@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -75,10 +76,18 @@ void close_all_fds_but(int keep) noexcept
         int fd = ::socket(guest.ss_family, (request.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) {
             reply.error = errno;
-        } else if (::connect(fd, reinterpret_cast<sockaddr*>(&guest), guest_length) != 0 && errno != EINPROGRESS) {
-            reply.error = errno;
-            ::close(fd);
-            fd = -1;
+        } else {
+            // The relay passes small writes on at once (Nagle would hold them back
+            // while earlier data is unacknowledged): set here, off portwrap's path.
+            if (!request.udp) {
+                int on = 1;
+                ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+            }
+            if (::connect(fd, reinterpret_cast<sockaddr*>(&guest), guest_length) != 0 && errno != EINPROGRESS) {
+                reply.error = errno;
+                ::close(fd);
+                fd = -1;
+            }
         }
         bool sent = fd_passing::send(socket, &reply, sizeof reply, fd) == sizeof reply;
         if (fd >= 0)
@@ -180,7 +189,8 @@ UniqueFd request_connection(int socket, uint16_t port, bool udp, Target target)
     UniqueFd connection;
     ssize_t got = fd_passing::receive(socket, &reply, sizeof reply, connection);
     if (got != sizeof reply) {
-        errno = got == 0 ? ECONNABORTED : EPROTO;
+        if (got >= 0)  // else keep receive()'s errno: EMFILE when the fd found no slot here
+            errno = got == 0 ? ECONNABORTED : EPROTO;
         return UniqueFd();
     }
     if (reply.error != 0 || !connection) {

@@ -53,8 +53,14 @@ ssize_t receive(int socket, void* data, size_t size, UniqueFd& passed_fd) noexce
             passed_fd.reset(fd);
         }
     }
-    if (header.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+    if (header.msg_flags & MSG_TRUNC) {
         errno = EBADMSG;
+        return -1;
+    }
+    if ((header.msg_flags & MSG_CTRUNC) && !passed_fd) {
+        // The control buffer fits one fd, so the kernel truncated it because it could
+        // not install the fd here: this process is out of file descriptors.
+        errno = EMFILE;
         return -1;
     }
     return got;

@@ -40,8 +40,14 @@ void write_proc_file(pid_t pid, const char* name, const std::string& text)
         throw_errno("cannot write '" + text.substr(0, text.find('\n')) + "' to " + path);
 }
 
-// Runs helper with args, capturing what it prints; throws Error if it fails.
-void run_helper(const std::string& helper, pid_t pid, const std::vector<std::string>& map_args)
+struct RunningHelper {
+    std::string helper;
+    pid_t pid = -1;
+    UniqueFd output;  // the read end of its stdout and stderr
+};
+
+// Starts helper with args, its output going to a pipe; throws Error if it cannot.
+RunningHelper start_helper(const std::string& helper, pid_t pid, const std::vector<std::string>& map_args)
 {
     std::vector<std::string> args{helper, std::to_string(pid)};
     args.insert(args.end(), map_args.begin(), map_args.end());
@@ -78,8 +84,16 @@ void run_helper(const std::string& helper, pid_t pid, const std::vector<std::str
     posix_spawnattr_destroy(&attributes);
     if (err != 0)
         throw Error(describe_errno("cannot run " + helper, err));
-    write_end.reset();
+    return RunningHelper{helper, helper_pid, std::move(read_end)};
+}
 
+// Waits for a started helper, capturing what it prints. Returns "" when it succeeded,
+// else the error line.
+std::string finish_helper(RunningHelper& running)
+{
+    const std::string& helper = running.helper;
+    const pid_t helper_pid = running.pid;
+    UniqueFd& read_end = running.output;
     std::string output;
     char buffer[1024];
     for (;;) {
@@ -94,10 +108,10 @@ void run_helper(const std::string& helper, pid_t pid, const std::vector<std::str
     int status = 0;
     while (::waitpid(helper_pid, &status, 0) < 0) {
         if (errno != EINTR)
-            throw_errno("waitpid(" + helper + ")");
+            return describe_errno("waitpid(" + helper + ")", errno);
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        return;
+        return {};
 
     // One line: the helper's own words, newlines folded.
     while (!output.empty() && (output.back() == '\n' || output.back() == ' '))
@@ -107,7 +121,7 @@ void run_helper(const std::string& helper, pid_t pid, const std::vector<std::str
             c = ' ';
     std::string how = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
                                         : "killed by signal " + std::to_string(WTERMSIG(status));
-    throw Error(helper + " failed (" + how + ")" + (output.empty() ? "" : ": " + output));
+    return helper + " failed (" + how + ")" + (output.empty() ? "" : ": " + output);
 }
 
 }  // namespace
@@ -173,8 +187,19 @@ Plan make_plan(bool map_root)
 void apply(const Plan& plan, pid_t pid)
 {
     if (!plan.newuidmap.empty()) {
-        run_helper(plan.newuidmap, pid, subid::map_arguments(plan.uid_lines));
-        run_helper(plan.newgidmap, pid, subid::map_arguments(plan.gid_lines));
+        // The two maps are independent: run both helpers at once (each takes a few
+        // milliseconds to start), then wait for both.
+        RunningHelper uid_helper = start_helper(plan.newuidmap, pid, subid::map_arguments(plan.uid_lines));
+        std::string gid_error;
+        try {
+            RunningHelper gid_helper = start_helper(plan.newgidmap, pid, subid::map_arguments(plan.gid_lines));
+            gid_error = finish_helper(gid_helper);
+        } catch (const Error& e) {
+            gid_error = e.what();
+        }
+        const std::string uid_error = finish_helper(uid_helper);
+        if (!uid_error.empty() || !gid_error.empty())
+            throw Error(!uid_error.empty() ? uid_error : gid_error);
         return;
     }
     log::info("single-id map (%s): only uid %u and gid %u exist inside", plan.reason.c_str(),

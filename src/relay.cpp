@@ -1,11 +1,14 @@
 #include "relay.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -16,9 +19,19 @@
 namespace portwrap {
 namespace {
 
-constexpr size_t kSpliceChunk = 1 << 20;       // ask for up to 1 MiB per splice()
+// Pipes start at the kernel's default size (64 KiB). One that fills up is grown to
+// kBigPipe, so that each splice() moves more. Every pipe's pages count towards the
+// user's pipe-user-pages-soft (16384 pages = 64 MiB by default), which the command's
+// own pipes share: past it, the kernel gives new pipes only 2 pages. So at most
+// kMaxBigPipes pipes are big at once (1 MiB x 32 = half that default).
+constexpr size_t kDefaultPipe = 16 * 4096;
+constexpr int kBigPipe = 1 << 20;
+constexpr size_t kMaxBigPipes = 32;
 constexpr int kMaxAcceptsPerRound = 64;
 constexpr int64_t kAcceptPauseMs = 100;        // after running out of fds
+constexpr size_t kRoundBudget = 4 << 20;       // bytes per direction per round, for fairness
+constexpr int kEventsPerRound = 1024;
+constexpr uint64_t kGuestTag = 1;  // in epoll_event.data: the guest socket (else the host's)
 
 int64_t now_ms()
 {
@@ -37,22 +50,38 @@ void reset_socket(UniqueFd& fd)
     fd.reset();
 }
 
+// Errors that say "no fds (or kernel memory) for one more connection right now".
+bool out_of_resources(int error)
+{
+    return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM || error == ENOSPC;
+}
+
+int socket_error(int fd)
+{
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0)
+        return errno;
+    return error;
+}
+
 }  // namespace
 
 Relay::Relay(UniqueFd listener, uint16_t guest_port, int connector_socket)
-    : listener_(std::move(listener)), connector_(connector_socket), guest_port_(guest_port)
+    : listener_(std::move(listener)),
+      connector_(connector_socket),
+      epoll_(::epoll_create1(EPOLL_CLOEXEC)),
+      guest_port_(guest_port),
+      events_(kEventsPerRound)
 {
+    if (!epoll_)
+        throw_errno("cannot create an epoll instance for the relay");
+    // Accepted sockets inherit TCP_NODELAY; the connector sets it on the guest side.
+    int on = 1;
+    ::setsockopt(listener_.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
 }
 
 Relay::~Relay() = default;
-
-bool Relay::has_pending_output() const noexcept
-{
-    for (const Connection& c : connections_)
-        if (c.downstream.in_pipe > 0 || c.upstream.in_pipe > 0)
-            return true;
-    return false;
-}
 
 void Relay::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)
 {
@@ -64,34 +93,12 @@ void Relay::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)
     } else if (listener_) {
         timeout_ms = std::min<uint32_t>(timeout_ms, static_cast<uint32_t>(accept_paused_until_ms_ - now));
     }
-    for (Connection& c : connections_) {
-        short host_events = 0, guest_events = 0;
-        if (c.connecting) {
-            guest_events = POLLOUT;
-        } else {
-            // Read only into an empty pipe, write only from a full one. pump() then
-            // alternates until one side blocks. Polling for input while the pipe
-            // still holds data could spin: splice() cannot tell "socket empty" from
-            // "pipe full", both are EAGAIN.
-            if (!c.upstream.end_of_input && c.upstream.in_pipe == 0)
-                host_events |= POLLIN;
-            if (!c.downstream.end_of_input && c.downstream.in_pipe == 0)
-                guest_events |= POLLIN;
-            if (c.upstream.in_pipe > 0)
-                guest_events |= POLLOUT;
-            if (c.downstream.in_pipe > 0)
-                host_events |= POLLOUT;
-        }
-        c.host_index = c.guest_index = SIZE_MAX;
-        if (host_events) {
-            c.host_index = fds.size();
-            fds.push_back({c.host.get(), host_events, 0});
-        }
-        if (guest_events) {
-            c.guest_index = fds.size();
-            fds.push_back({c.guest.get(), guest_events, 0});
-        }
-    }
+    // Every connection's sockets are in the epoll instance, edge-triggered: one fd
+    // here stands for all of them.
+    epoll_index_ = fds.size();
+    fds.push_back({epoll_.get(), POLLIN, 0});
+    if (!again_.empty())
+        timeout_ms = 0;
 }
 
 size_t Relay::dispatch(const std::vector<pollfd>& fds, bool poll_failed)
@@ -99,17 +106,39 @@ size_t Relay::dispatch(const std::vector<pollfd>& fds, bool poll_failed)
     if (poll_failed)
         return 0;
     size_t moved = 0;
-    for (auto it = connections_.begin(); it != connections_.end();) {
-        const short host_events = it->host_index < fds.size() ? fds[it->host_index].revents : 0;
-        const short guest_events = it->guest_index < fds.size() ? fds[it->guest_index].revents : 0;
-        if ((host_events || guest_events) && !service(*it, guest_events, moved))
-            it = connections_.erase(it);
-        else
-            ++it;
+    if (!again_.empty()) {
+        // Stopped at the round's budget last time: no new edge will come for what is
+        // still waiting in their sockets.
+        std::vector<Connection*> again;
+        again.swap(again_);
+        for (Connection* c : again)
+            c->again = false;
+        for (Connection* c : again)
+            if (!c->closed)
+                service(*c, 0, false, moved);
+    }
+    if (epoll_index_ < fds.size() && (fds[epoll_index_].revents & POLLIN)) {
+        const int n = ::epoll_wait(epoll_.get(), events_.data(), static_cast<int>(events_.size()), 0);
+        for (int i = 0; i < n; ++i) {
+            const epoll_event& event = events_[static_cast<size_t>(i)];
+            auto* c = reinterpret_cast<Connection*>(static_cast<uintptr_t>(event.data.u64 & ~kGuestTag));
+            if (!c->closed)
+                service(*c, event.events, (event.data.u64 & kGuestTag) != 0, moved);
+        }
     }
     if (listener_index_ < fds.size() && (fds[listener_index_].revents & POLLIN))
         accept_connections();
+    for (Connection* c : closed_)
+        connections_.erase(c->self);
+    closed_.clear();
     return moved;
+}
+
+void Relay::pause_accepting(const char* what, int error)
+{
+    log::error("cannot %s: %s; pausing new connections for %lld ms", what, std::strerror(error),
+               static_cast<long long>(kAcceptPauseMs));
+    accept_paused_until_ms_ = now_ms() + kAcceptPauseMs;
 }
 
 void Relay::accept_connections()
@@ -117,60 +146,111 @@ void Relay::accept_connections()
     for (int i = 0; i < kMaxAcceptsPerRound; ++i) {
         UniqueFd host(::accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
         if (!host) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                log::error("cannot accept a connection: %s; pausing for %lld ms", std::strerror(errno),
-                           static_cast<long long>(kAcceptPauseMs));
-                accept_paused_until_ms_ = now_ms() + kAcceptPauseMs;
-            }
+            if (out_of_resources(errno))
+                pause_accepting("accept a connection", errno);
             return;  // EAGAIN: all accepted; anything else: the client went away
         }
-        UniqueFd guest = connector::request_connection(connector_, guest_port_);
-        if (!guest) {
-            log::info("cannot connect to 127.0.0.1:%u inside the namespace: %s", guest_port_, std::strerror(errno));
-            reset_socket(host);
+        // Everything one connection needs besides `host`: two pipes, the socket inside
+        // and two epoll entries. When any of it runs out, reset this connection and
+        // leave the rest in the backlog for a while, as when accept() itself fails.
+        Connection& c = connections_.emplace_back();
+        c.self = std::prev(connections_.end());
+        c.host = std::move(host);
+        const auto give_up = [&](const char* what, int error) {
+            reset_socket(c.host);
+            connections_.pop_back();
+            if (out_of_resources(error)) {
+                pause_accepting(what, error);
+                return true;
+            }
+            log::info("cannot %s: %s", what, std::strerror(error));
+            return false;
+        };
+        int error = open_pipe(c.upstream);
+        if (error == 0)
+            error = open_pipe(c.downstream);
+        if (error != 0) {
+            if (give_up("create a pipe for a relayed connection", error))
+                return;
             continue;
         }
-        Connection& c = connections_.emplace_back();
-        c.host = std::move(host);
-        c.guest = std::move(guest);
+        c.guest = connector::request_connection(connector_, guest_port_);
+        if (!c.guest) {
+            error = errno;
+            const std::string what = "connect to 127.0.0.1:" + std::to_string(guest_port_) + " inside the namespace";
+            if (give_up(what.c_str(), error))
+                return;
+            continue;
+        }
         c.upstream.from = c.host.get();
         c.upstream.to = c.guest.get();
         c.downstream.from = c.guest.get();
         c.downstream.to = c.host.get();
-        if (!open_pipe(c.upstream) || !open_pipe(c.downstream)) {
-            log::error("cannot create a pipe for a relayed connection: %s", std::strerror(errno));
-            reset_socket(c.host);
-            connections_.pop_back();
+        epoll_event event{};
+        event.events = EPOLLIN | EPOLLOUT | EPOLLET;
+        event.data.u64 = reinterpret_cast<uintptr_t>(&c);
+        epoll_event guest_event = event;
+        guest_event.data.u64 |= kGuestTag;
+        if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c.host.get(), &event) != 0 ||
+            ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c.guest.get(), &guest_event) != 0) {
+            error = errno;
+            ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c.host.get(), nullptr);
+            reset_socket(c.guest);
+            if (give_up("watch a relayed connection (epoll)", error))
+                return;
         }
     }
 }
 
-bool Relay::open_pipe(Direction& direction)
+int Relay::open_pipe(Direction& direction)
 {
     int fds[2];
     if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
-        return false;
+        return errno;
     direction.pipe_read.reset(fds[0]);
     direction.pipe_write.reset(fds[1]);
-    return true;
+    // The kernel's default; only an upper bound for how much one splice() asks for.
+    // (A pipe made while the user has more pipe pages than pipe-user-pages-soft
+    // holds only 8 KiB: splice() then moves less and meets EAGAIN sooner, which
+    // the pump handles like any full pipe.)
+    direction.capacity = kDefaultPipe;
+    return 0;
 }
 
-long Relay::pump(Direction& d)
+void Relay::grow_pipe(Direction& d) noexcept
 {
-    long moved = 0;
+    d.may_grow = false;  // one try per pipe
+    if (big_pipes_ >= kMaxBigPipes)
+        return;
+    // Fails (and the pipe keeps its size) above /proc/sys/fs/pipe-max-size, or past
+    // the user's pipe page limits: then this is only slower.
+    const int size = ::fcntl(d.pipe_write.get(), F_SETPIPE_SZ, kBigPipe);
+    if (size > 0 && static_cast<size_t>(size) > d.capacity) {
+        d.capacity = static_cast<size_t>(size);
+        d.big = true;
+        ++big_pipes_;
+    }
+}
+
+Relay::Pump Relay::pump(Direction& d, size_t budget, size_t& moved)
+{
+    size_t total = 0;
     for (;;) {
         bool progress = false;
-        if (!d.end_of_input) {
-            ssize_t in = ::splice(d.from, nullptr, d.pipe_write.get(), nullptr, kSpliceChunk,
+        // A pipe holds at most `capacity` bytes (splice() from TCP fills whole pages).
+        if (!d.end_of_input && d.in_pipe < d.capacity) {
+            ssize_t in = ::splice(d.from, nullptr, d.pipe_write.get(), nullptr, d.capacity - d.in_pipe,
                                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
             if (in > 0) {
                 d.in_pipe += static_cast<size_t>(in);
                 progress = true;
+                if (d.in_pipe == d.capacity && d.may_grow)
+                    grow_pipe(d);
             } else if (in == 0) {
                 d.end_of_input = true;
                 progress = true;
             } else if (errno != EAGAIN && errno != EINTR) {
-                return -1;
+                return Pump::Failed;
             }
         }
         if (d.in_pipe > 0) {
@@ -178,47 +258,107 @@ long Relay::pump(Direction& d)
                                    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
             if (out > 0) {
                 d.in_pipe -= static_cast<size_t>(out);
-                moved += out;
+                total += static_cast<size_t>(out);
                 progress = true;
             } else if (out < 0 && errno != EAGAIN && errno != EINTR) {
-                return -1;
+                return Pump::Failed;
             }
         }
         if (d.end_of_input && d.in_pipe == 0 && !d.shut_down) {
             ::shutdown(d.to, SHUT_WR);  // pass the half-close on
             d.shut_down = true;
         }
-        if (!progress)
-            return moved;
+        if (!progress || total >= budget) {
+            moved += total;
+            if (progress)
+                return Pump::Budget;
+            return total > 0 ? Pump::Progress : Pump::Idle;
+        }
     }
 }
 
-bool Relay::service(Connection& c, short guest_events, size_t& moved)
+void Relay::service(Connection& c, uint32_t events, bool guest_socket, size_t& moved)
 {
     if (c.connecting) {
-        int error = 0;
-        socklen_t length = sizeof error;
-        if (::getsockopt(c.guest.get(), SOL_SOCKET, SO_ERROR, &error, &length) != 0)
-            error = errno;
-        if (error == EINPROGRESS || error == EALREADY || (error == 0 && !(guest_events & (POLLOUT | POLLERR | POLLHUP))))
-            return true;
+        // Until the guest socket reports the end of its connect, nothing can move.
+        if (!guest_socket || !(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+            return;
+        const int error = socket_error(c.guest.get());
+        if (error == EINPROGRESS || error == EALREADY)
+            return;
         if (error != 0) {
             log::info("connection to 127.0.0.1:%u inside the namespace failed: %s", guest_port_, std::strerror(error));
-            reset_socket(c.host);
-            return false;
+            close_connection(c, true);
+            return;
         }
         c.connecting = false;
+        events = 0;  // what arrived meanwhile on either side: pump both directions
     }
-    long up = pump(c.upstream);
-    long down = up < 0 ? 0 : pump(c.downstream);
-    if (up < 0 || down < 0) {
+    // Edge-triggered: a direction is pumped until both of its ends would block (or
+    // the budget is used up), so no readiness is left unseen. An event concerns a
+    // direction when its socket is that direction's input, or its output while the
+    // pipe holds data (epoll reports EPOLLOUT with every edge of a writable socket).
+    const int fd = guest_socket ? c.guest.get() : c.host.get();
+    const auto concerns = [&](const Direction& d) {
+        return events == 0 || (fd == d.from && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) ||
+               (fd == d.to && d.in_pipe > 0 && (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)));
+    };
+    const Pump up = concerns(c.upstream) ? pump(c.upstream, kRoundBudget, moved) : Pump::Idle;
+    const Pump down = up == Pump::Failed      ? Pump::Failed
+                      : concerns(c.downstream) ? pump(c.downstream, kRoundBudget, moved)
+                                               : Pump::Idle;
+    if (up == Pump::Failed || down == Pump::Failed ||
+        // An error (a reset) on a socket neither direction is using right now.
+        ((events & EPOLLERR) && up == Pump::Idle && down == Pump::Idle &&
+         (socket_error(c.host.get()) != 0 || socket_error(c.guest.get()) != 0))) {
         // A reset or another error on either side: reset both, as TCP would end-to-end.
+        close_connection(c, true);
+        return;
+    }
+    if (c.upstream.done() && c.downstream.done()) {
+        close_connection(c, false);
+        return;
+    }
+    const bool holding = c.upstream.in_pipe > 0 || c.downstream.in_pipe > 0;
+    if (holding != c.holding_data) {
+        c.holding_data = holding;
+        holding ? ++connections_holding_data_ : --connections_holding_data_;
+    }
+    if ((up == Pump::Budget || down == Pump::Budget) && !c.again) {
+        c.again = true;
+        again_.push_back(&c);
+    }
+}
+
+void Relay::close_connection(Connection& c, bool reset) noexcept
+{
+    if (c.closed)
+        return;
+    // Closing the host socket (ours alone) removes it from the epoll set. The guest
+    // socket is removed explicitly: epoll watches the open file, which the
+    // connector's copy may still keep alive for a moment.
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c.guest.get(), nullptr);
+    if (reset) {
         reset_socket(c.host);
         reset_socket(c.guest);
-        return false;
     }
-    moved += static_cast<size_t>(up + down);
-    return !(c.upstream.done() && c.downstream.done());
+    c.host.reset();
+    c.guest.reset();
+    c.closed = true;
+    for (Direction* d : {&c.upstream, &c.downstream})
+        if (d->big) {
+            d->big = false;
+            --big_pipes_;
+        }
+    if (c.holding_data) {
+        c.holding_data = false;
+        --connections_holding_data_;
+    }
+    if (c.again) {
+        c.again = false;
+        std::erase(again_, &c);
+    }
+    closed_.push_back(&c);
 }
 
 }  // namespace portwrap

@@ -37,7 +37,9 @@ constexpr long kAllowed[] = {
     SYS_sendmsg, SYS_accept, SYS_accept4, SYS_connect, SYS_socket, SYS_bind, SYS_listen, SYS_shutdown,
     SYS_close, SYS_setsockopt, SYS_getsockopt, SYS_getsockname, SYS_getpeername, SYS_fcntl,
     // the relay port driver: a pipe per direction, splice() through it
-    SYS_pipe2, SYS_splice,
+    SYS_pipe2, SYS_splice, SYS_epoll_ctl, SYS_epoll_pwait,
+    // a forward added through the control socket makes a relay, with its epoll set
+    SYS_epoll_create1,
     // signals and children: forwarding, reaping, the leftover sweep
     SYS_kill, SYS_wait4, SYS_waitid, SYS_rt_sigprocmask, SYS_rt_sigreturn, SYS_restart_syscall,
     // libslirp re-reads /etc/resolv.conf for DNS; the leftover sweep reads /proc
@@ -50,7 +52,7 @@ constexpr long kAllowed[] = {
     // it re-reads the alternate signal stack, and a refusal makes it abort
     SYS_sigaltstack,
 #if defined(__x86_64__)
-    SYS_poll, SYS_gettimeofday,
+    SYS_poll, SYS_gettimeofday, SYS_epoll_wait,
 #endif
 };
 

@@ -55,24 +55,11 @@ void close_all_fds_but(int keep) noexcept
         if (got != sizeof request)
             _exit(0);  // portwrap closed its end (or sent garbage): done
         Reply reply;
-        sockaddr_storage guest{};
         socklen_t guest_length = 0;
-        if (request.target == Target::TapAddress6) {
-            auto* in6 = reinterpret_cast<sockaddr_in6*>(&guest);
-            in6->sin6_family = AF_INET6;
-            in6->sin6_port = htons(request.port);
-            in6->sin6_addr = guest_network::address6(guest_network::kGuestAddress6);
-            guest_length = sizeof *in6;
-        } else {
-            auto* in = reinterpret_cast<sockaddr_in*>(&guest);
-            in->sin_family = AF_INET;
-            in->sin_port = htons(request.port);
-            if (request.target == Target::TapAddress)
-                in->sin_addr = guest_network::address(guest_network::kGuestAddress);
-            else
-                in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            guest_length = sizeof *in;
-        }
+        sockaddr_storage guest = guest_network::guest_socket_address(request.target == Target::TapAddress6,
+                                                                     request.port, &guest_length);
+        if (request.target == Target::Loopback)
+            reinterpret_cast<sockaddr_in*>(&guest)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         int fd = ::socket(guest.ss_family, (request.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) {
             reply.error = errno;

@@ -28,6 +28,25 @@ in6_addr address6(const char* text)
     return parsed;
 }
 
+sockaddr_storage guest_socket_address(bool ipv6, uint16_t port, socklen_t* length)
+{
+    sockaddr_storage storage{};
+    if (ipv6) {
+        auto* in6 = reinterpret_cast<sockaddr_in6*>(&storage);
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(port);
+        in6->sin6_addr = address6(kGuestAddress6);
+        *length = sizeof *in6;
+    } else {
+        auto* in = reinterpret_cast<sockaddr_in*>(&storage);
+        in->sin_family = AF_INET;
+        in->sin_port = htons(port);
+        in->sin_addr = address(kGuestAddress);
+        *length = sizeof *in;
+    }
+    return storage;
+}
+
 namespace {
 
 // Writes "0" to the tap's IPv6 sysctl `name`. False if the kernel has no IPv6 (no

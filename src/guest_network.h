@@ -3,6 +3,7 @@
 #pragma once
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cstdint>
 
@@ -27,6 +28,10 @@ inline constexpr uint32_t kMtu = 65520;
 
 in_addr address(const char* dotted);  // one of the constants above, parsed
 in6_addr address6(const char* text);  // one of the IPv6 constants above, parsed
+
+// The guest's own address on tap0 (kGuestAddress, or kGuestAddress6) with `port`:
+// where libslirp delivers forwarded connections. Sets *length.
+sockaddr_storage guest_socket_address(bool ipv6, uint16_t port, socklen_t* length);
 
 // Inside the new network namespace: lo up; tap0 MTU, address, up; default route;
 // the same for IPv6 unless the kernel has IPv6 off. Router advertisements are

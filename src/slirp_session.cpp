@@ -116,21 +116,8 @@ std::string SlirpSession::add_forward(const forward::Spec& spec)
     const host_endpoint::SocketAddress host = host_endpoint::host_address(spec);
     // libslirp forwards within one address family: an IPv6 host side reaches the
     // guest's IPv6 address.
-    sockaddr_storage guest{};
-    socklen_t guest_length;
-    if (spec.ipv6) {
-        auto* in6 = reinterpret_cast<sockaddr_in6*>(&guest);
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons(spec.guest_port);
-        in6->sin6_addr = guest_network::address6(guest_network::kGuestAddress6);
-        guest_length = sizeof *in6;
-    } else {
-        auto* in = reinterpret_cast<sockaddr_in*>(&guest);
-        in->sin_family = AF_INET;
-        in->sin_port = htons(spec.guest_port);
-        in->sin_addr = guest_network::address(guest_network::kGuestAddress);
-        guest_length = sizeof *in;
-    }
+    socklen_t guest_length = 0;
+    const sockaddr_storage guest = guest_network::guest_socket_address(spec.ipv6, spec.guest_port, &guest_length);
     // [::] means IPv6 only, as with the relay.
     const int flags = spec.ipv6 ? SLIRP_HOSTFWD_V6ONLY : 0;
 

@@ -52,20 +52,22 @@ Request link_set(int ifindex, bool up, uint32_t mtu)
     return request;
 }
 
-Request address_add(int ifindex, in_addr address, uint8_t prefix_length)
+namespace {
+
+Request address_request(int ifindex, uint8_t family, uint8_t flags, const void* address, size_t address_size,
+                        uint8_t prefix_length)
 {
     ifaddrmsg info{};
-    info.ifa_family = AF_INET;
+    info.ifa_family = family;
     info.ifa_prefixlen = prefix_length;
+    info.ifa_flags = flags;
     info.ifa_scope = RT_SCOPE_UNIVERSE;
     info.ifa_index = static_cast<uint32_t>(ifindex);
     Request request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &info, sizeof info);
-    request.add_attribute(IFA_LOCAL, &address, sizeof address);
-    request.add_attribute(IFA_ADDRESS, &address, sizeof address);
+    request.add_attribute(IFA_LOCAL, address, address_size);
+    request.add_attribute(IFA_ADDRESS, address, address_size);
     return request;
 }
-
-namespace {
 
 Request route_add(int ifindex, uint8_t family, const void* gateway, size_t gateway_size)
 {
@@ -94,18 +96,14 @@ Request default_route_add(int ifindex, const in6_addr& gateway)
     return route_add(ifindex, AF_INET6, &gateway, sizeof gateway);
 }
 
+Request address_add(int ifindex, in_addr address, uint8_t prefix_length)
+{
+    return address_request(ifindex, AF_INET, 0, &address, sizeof address, prefix_length);
+}
+
 Request address_add(int ifindex, const in6_addr& address, uint8_t prefix_length)
 {
-    ifaddrmsg info{};
-    info.ifa_family = AF_INET6;
-    info.ifa_prefixlen = prefix_length;
-    info.ifa_flags = IFA_F_NODAD;
-    info.ifa_scope = RT_SCOPE_UNIVERSE;
-    info.ifa_index = static_cast<uint32_t>(ifindex);
-    Request request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &info, sizeof info);
-    request.add_attribute(IFA_LOCAL, &address, sizeof address);
-    request.add_attribute(IFA_ADDRESS, &address, sizeof address);
-    return request;
+    return address_request(ifindex, AF_INET6, IFA_F_NODAD, &address, sizeof address, prefix_length);
 }
 
 int decode_ack(const void* buffer, size_t size, uint32_t seq)

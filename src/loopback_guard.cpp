@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <cstring>
 
 namespace portwrap::loopback_guard {
 namespace {
@@ -11,34 +10,38 @@ namespace {
 constexpr size_t kEthernetHeader = 14;
 constexpr uint16_t kEtherTypeIpv4 = 0x0800;
 constexpr uint16_t kEtherTypeIpv6 = 0x86dd;
-constexpr size_t kIpv4DestinationOffset = 16;  // in the IPv4 header, whatever its options
+// Where the destination sits in the IP header (IPv4: whatever its options).
+constexpr size_t kIpv4DestinationOffset = 16;
 constexpr size_t kIpv6DestinationOffset = 24;
 
-// The first byte of an IPv4 address in 0.0.0.0/8 or 127.0.0.0/8.
-bool blocked_first_octet(uint8_t octet) noexcept
+// An IPv4 address (4 bytes, network order) in 0.0.0.0/8 or 127.0.0.0/8.
+bool blocked_ipv4(const uint8_t* address) noexcept
 {
-    return octet == 0 || octet == 127;
+    return address[0] == 0 || address[0] == 127;
+}
+
+// An IPv6 address (16 bytes): ::a.b.c.d (IPv4-compatible; :: and ::1 are ::0.0.0.0 and
+// ::0.0.0.1) or ::ffff:a.b.c.d (IPv4-mapped: a v6 socket's way to IPv4) with a.b.c.d
+// blocked.
+bool blocked_ipv6(const uint8_t* address) noexcept
+{
+    if (!std::all_of(address, address + 10, [](uint8_t byte) { return byte == 0; }))
+        return false;
+    const bool compatible = address[10] == 0 && address[11] == 0;
+    const bool mapped = address[10] == 0xff && address[11] == 0xff;
+    return (compatible || mapped) && blocked_ipv4(address + 12);
 }
 
 }  // namespace
 
 bool blocked(const in_addr& address) noexcept
 {
-    uint8_t bytes[4];
-    std::memcpy(bytes, &address, sizeof bytes);
-    return blocked_first_octet(bytes[0]);
+    return blocked_ipv4(reinterpret_cast<const uint8_t*>(&address.s_addr));
 }
 
 bool blocked(const in6_addr& address) noexcept
 {
-    const uint8_t* b = address.s6_addr;
-    const bool zeros_to_10 = std::all_of(b, b + 10, [](uint8_t byte) { return byte == 0; });
-    if (!zeros_to_10)
-        return false;
-    // ::a.b.c.d (IPv4-compatible) covers :: and ::1 too: they are ::0.0.0.0 and ::0.0.0.1.
-    const bool compatible = b[10] == 0 && b[11] == 0;
-    const bool mapped = b[10] == 0xff && b[11] == 0xff;  // a v6 socket's way to IPv4
-    return (compatible || mapped) && blocked_first_octet(b[12]);
+    return blocked_ipv6(address.s6_addr);
 }
 
 Judgement judge(std::span<const uint8_t> frame) noexcept
@@ -47,30 +50,20 @@ Judgement judge(std::span<const uint8_t> frame) noexcept
     if (frame.size() < kEthernetHeader)
         return judgement;  // libslirp ignores runts
     const uint16_t ether_type = static_cast<uint16_t>(frame[12] << 8 | frame[13]);
-    const auto ip = frame.subspan(kEthernetHeader);
-    if (ether_type == kEtherTypeIpv4) {
-        if (ip.size() < kIpv4DestinationOffset + 4) {
-            judgement.verdict = Verdict::Truncated;
-            return judgement;
-        }
-        judgement.family = AF_INET;
-        std::copy_n(ip.begin() + kIpv4DestinationOffset, 4, judgement.destination.begin());
-        in_addr destination;
-        std::memcpy(&destination, judgement.destination.data(), sizeof destination);
-        if (blocked(destination))
-            judgement.verdict = Verdict::Loopback;
-    } else if (ether_type == kEtherTypeIpv6) {
-        if (ip.size() < kIpv6DestinationOffset + 16) {
-            judgement.verdict = Verdict::Truncated;
-            return judgement;
-        }
-        judgement.family = AF_INET6;
-        std::copy_n(ip.begin() + kIpv6DestinationOffset, 16, judgement.destination.begin());
-        in6_addr destination;
-        std::memcpy(&destination, judgement.destination.data(), sizeof destination);
-        if (blocked(destination))
-            judgement.verdict = Verdict::Loopback;
+    const bool ipv4 = ether_type == kEtherTypeIpv4;
+    if (!ipv4 && ether_type != kEtherTypeIpv6)
+        return judgement;
+    const size_t offset = kEthernetHeader + (ipv4 ? kIpv4DestinationOffset : kIpv6DestinationOffset);
+    const size_t length = ipv4 ? 4 : 16;
+    if (frame.size() < offset + length) {
+        judgement.verdict = Verdict::Truncated;
+        return judgement;
     }
+    judgement.family = ipv4 ? AF_INET : AF_INET6;
+    std::copy_n(frame.begin() + offset, length, judgement.destination.begin());
+    const uint8_t* destination = judgement.destination.data();
+    if (ipv4 ? blocked_ipv4(destination) : blocked_ipv6(destination))
+        judgement.verdict = Verdict::Loopback;
     return judgement;
 }
 

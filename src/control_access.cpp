@@ -124,11 +124,13 @@ std::string refusal(int socket, const Identity& own)
     length = sizeof pidfd;
     const bool have_pidfd = ::getsockopt(socket, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &length) == 0;
     UniqueFd pinned(have_pidfd ? pidfd : -1);
-    if (!have_pidfd && errno != ENOPROTOOPT)
-        peer.exited = true;  // EINVAL or ESRCH: it has exited
+    if (!have_pidfd && (errno == EINVAL || errno == ESRCH))
+        peer.exited = true;
+    else if (!have_pidfd && errno != ENOPROTOOPT)  // such as EMFILE: cannot pin it, so cannot trust it
+        peer.unreadable = describe_errno("SO_PEERPIDFD", errno);
     if (peer.pid <= 0) {
         peer.unreadable = "the kernel recorded no process";
-    } else if (!peer.exited) {
+    } else if (!peer.exited && peer.unreadable.empty()) {
         const std::string proc = "/proc/" + std::to_string(peer.pid) + "/ns/";
         peer.net = namespace_of(proc + "net", &peer.unreadable);
         if (peer.net)

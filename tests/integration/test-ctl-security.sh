@@ -17,6 +17,7 @@
 # Parts 1 and 3 run portwrap in a network namespace of the test's own (unshare --net),
 # so that even the unchanged portwrap, which grants those requests, binds no wildcard
 # address on the machine; ctl "from outside" enters that namespace with nsenter.
+# shellcheck disable=SC2016  # the single-quoted scripts expand when they run
 source "$(dirname "$0")/lib.sh"
 PW_NEEDS_NOSUB=1
 pw_init
@@ -31,7 +32,6 @@ ctl_out() {
 tcp_listeners() { nsenter --net="/proc/$PW_PID/ns/net" ss -H -ltn | awk '{ print $4 }' | sort; }
 
 # --- 1. the command may not use the control socket -------------------------------------
-# shellcheck disable=SC2016
 inside='bin=$0 sock=$1 n=0
 for request in "add 0.0.0.0:0:22" "add 127.0.0.1:0:22" "list"; do
     n=$((n + 1))
@@ -188,8 +188,8 @@ expect_one_error_line "... is not replaced" "$sock" "portwrap on host login-else
     "remove $sock and $sock.host"
 expect_eq "... the socket is untouched" "$inode" "$(stat -c %i "$sock" 2>/dev/null)"
 as_user "$PW_USER" sh -c 'echo "$(uname -n) 4242" >"$0.host"' "$sock"
-pw_run -p "unix:$sock:8080" -- sh -c 'test "$(cat "$0.host")" = "$(uname -n) $PPID" || test -s "$0.host"' "$sock"
-expect_status "one whose owner file names this host is replaced as before" 0
+pw_run -p "unix:$sock:8080" -- sh -c 'test -S "$0" && test "$(cat "$0.host")" = "$(uname -n) $PPID"' "$sock"
+expect_status "one whose owner file names this host is replaced as before (and the owner file names this portwrap)" 0
 check "... and removed on exit, with its owner file" test ! -e "$sock" -a ! -e "$sock.host"
 make_stale
 pw_run -p "unix:$sock:8080" -- true

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "namespace_processes.h"
 #include "path_janitor.h"
+#include "path_safety.h"
 #include "readiness.h"
 #include "forward_table.h"
 #include "control_server.h"
@@ -38,6 +39,7 @@
 #include "self_check_probe.h"
 #include "signals.h"
 #include "slirp_session.h"
+#include "socket_owner.h"
 
 namespace {
 
@@ -145,11 +147,21 @@ int run(const cli::Options& options)
     ForwardTable forwards(slirp, relay_driver, connector.get());
     std::vector<PollSource*> sources{&slirp, &forwards};
     PathJanitor janitor;  // removes Unix sockets and the port file when portwrap ends
+    // A Unix socket just made: its owner file names this host (socket_owner.h); the
+    // janitor removes the socket, then the owner file.
+    auto own_unix_socket = [&janitor](const std::string& path) {
+        janitor.add(path);
+        socket_owner::write(path);
+        janitor.add(socket_owner::path_for(path));
+    };
     std::vector<std::string> host_sides;
+    std::vector<std::string> given_addresses{options.host_addr};  // what ctl add may bind besides loopback
     for (const forward::Spec& spec : options.forwards) {
         const std::string where = forwards.add(spec);
         if (!spec.unix_path.empty())
-            janitor.add(spec.unix_path);
+            own_unix_socket(spec.unix_path);
+        else
+            given_addresses.push_back(spec.host_addr);
         if (spec.unix_path.empty() && spec.host_port == 0)
             log::notice("listening on %s, forwarded to port %u inside", where.c_str(), spec.guest_port);
         host_sides.push_back(where);
@@ -160,11 +172,13 @@ int run(const cli::Options& options)
     if (!options.control_socket.empty()) {
         forward::Spec socket_spec;
         socket_spec.unix_path = options.control_socket;
-        control.emplace(host_endpoint::listen_tcp(socket_spec), forwards, options.host_addr);
-        janitor.add(options.control_socket);
+        control.emplace(host_endpoint::listen_tcp(socket_spec), forwards, options.host_addr, given_addresses);
+        own_unix_socket(options.control_socket);
         log::info("control socket: %s", options.control_socket.c_str());
     }
     if (!options.port_file.empty()) {
+        // A script trusts the ports it reads there: nobody else may swap the file.
+        path_safety::check_parents(options.port_file, "cannot write the port file " + options.port_file, ::geteuid());
         write_port_file(options.port_file, host_sides);
         janitor.add(options.port_file);
     }

@@ -112,8 +112,8 @@ for mode in plain full; do
     # As getopt_long reads them: grouped short options and shortened long ones.
     b 'portwrap -vp 9876 -P 8888 ech'
     expect "bash ($mode) 'portwrap -vp 9876 -P 8888 ech': commands" "$tmp/out" +echo -- --help
-    b 'portwrap --host-p 9876 --guest 8888 ech'
-    expect "bash ($mode) 'portwrap --host-p 9876 --guest 8888 ech': commands" "$tmp/out" +echo -- --help
+    b 'portwrap --host-p 9876 --guest-p 8888 ech'
+    expect "bash ($mode) 'portwrap --host-p 9876 --guest-p 8888 ech': commands" "$tmp/out" +echo -- --help
     b 'portwrap -vp '
     expect "bash ($mode) 'portwrap -vp ' (a port number)" "$tmp/out" -- -P --help -v
     b 'portwrap --host-a '
@@ -147,8 +147,8 @@ if command -v fish >/dev/null; then
     expect "fish after COMMAND 'true': no portwrap option" "$tmp/out" -- --help --host-port --host-addr
     f 'portwrap -vp 9876 -P 8888 ech'
     expect "fish 'portwrap -vp 9876 -P 8888 ech': commands" "$tmp/out" +echo
-    f 'portwrap --host-p 9876 --guest 8888 ech'
-    expect "fish 'portwrap --host-p 9876 --guest 8888 ech': commands" "$tmp/out" +echo
+    f 'portwrap --host-p 9876 --guest-p 8888 ech'
+    expect "fish 'portwrap --host-p 9876 --guest-p 8888 ech': commands" "$tmp/out" +echo
     f 'portwrap -vp9876 -P 8888 true --h'
     expect "fish after 'portwrap -vp9876 -P 8888 true': no portwrap option" "$tmp/out" -- --help --host-port
     f 'portwrap -p 9876 -P 8888 -- ls --al'
@@ -205,8 +205,8 @@ EOF
     expect "zsh after 'portwrap -vp 9876 -P 8888 true': no portwrap option" "$tmp/out" -- --help --host-port --host-addr
     z 'portwrap -vp 9876 -P 8888 ls --al'
     expect "zsh 'portwrap -vp 9876 -P 8888 ls --al': ls's own options" "$tmp/out" +--all -- --host-addr
-    z 'portwrap --host-p 9876 --guest 8888 ls --al'
-    expect "zsh 'portwrap --host-p 9876 --guest 8888 ls --al': ls's own options" "$tmp/out" +--all -- --host-addr
+    z 'portwrap --host-p 9876 --guest-p 8888 ls --al'
+    expect "zsh 'portwrap --host-p 9876 --guest-p 8888 ls --al': ls's own options" "$tmp/out" +--all -- --host-addr
     z 'portwrap -p 9876 -P 8888 ls --al'
     expect "zsh 'portwrap ... ls --al': ls's own options" "$tmp/out" +--all -- --host-addr
 else

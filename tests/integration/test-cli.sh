@@ -54,8 +54,8 @@ pw_run -vp "$(free_port)" -P8080 sh -c 'echo "$*"; exit 5' sh -l --color -p 1 --
 expect_status "portwrap -vp PORT -P8080 sh -c ... -l --color -p 1 -- --help" 5
 expect_eq "the command's own options, passed through" "-l --color -p 1 -- --help" "$(cat "$PW_OUT")"
 check "-vp: -v counted (diagnostics on stderr)" grep -q '^portwrap: ' "$PW_ERR"
-pw_run --host-p "$(free_port)" --guest=8080 -- sh -c 'echo shortened'
-expect_status "portwrap --host-p PORT --guest=8080 -- sh -c ..." 0
+pw_run --host-p "$(free_port)" --guest-p=8080 -- sh -c 'echo shortened'
+expect_status "portwrap --host-p PORT --guest-p=8080 -- sh -c ..." 0
 expect_eq "stdout with shortened long options" shortened "$(cat "$PW_OUT")"
 marker=$PW_TMP/ran
 pw_run --ver -p "$(free_port)" -P 8080 -- sh -c 'touch "$1"' sh "$marker"

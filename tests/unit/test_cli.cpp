@@ -185,8 +185,9 @@ TEST_CASE("short options combine, as in getopt: a value ends the group", "[cli]"
 
 TEST_CASE("a long option may be shortened to a prefix that names only it", "[cli]")
 {
-    Options options = parse_ok({"--host-p=9876", "--guest", "8888", "--verb", "--al", "--map", "--dns", "10.0.2.3",
-                                "--dn=fd00::3", "--port-d", "slirp", "cmd"});
+    // (Prefixes long enough to stay unique when further options come.)
+    Options options = parse_ok({"--host-p=9876", "--guest-p", "8888", "--verb", "--allow-h", "--map-r", "--dns",
+                                "10.0.2.3", "--dns=fd00::3", "--port-d", "slirp", "cmd"});
     CHECK(options.forwards.at(0).host_port == 9876);
     CHECK(options.guest_port == 8888);
     CHECK(options.verbose);
@@ -206,9 +207,14 @@ TEST_CASE("a long option may be shortened to a prefix that names only it", "[cli
 TEST_CASE("an ambiguous abbreviation names the options it could be", "[cli]")
 {
     CHECK(usage_error({"--ver", "-p", "1:2", "c"}) == "ambiguous option '--ver': could be --verbose or --version");
-    CHECK(usage_error({"--host=9876", "c"}) == "ambiguous option '--host=9876': could be --host-port or --host-addr");
-    CHECK(usage_error({"--p", "c"}) ==
-          "ambiguous option '--p': could be --port-file, --print-url, --port-driver or --pid-ns");
+    // (More options may come: the lists are checked for what they hold today.)
+    const std::string host = usage_error({"--host=9876", "c"});
+    CHECK(host.rfind("ambiguous option '--host=9876': could be --host-port", 0) == 0);
+    CHECK(host.find(" or --") != std::string::npos);
+    CHECK(host.find("--host-addr") != std::string::npos);
+    const std::string p = usage_error({"--p", "c"});
+    CHECK(p.rfind("ambiguous option '--p': could be --port-file, --print-url, --port-driver", 0) == 0);
+    CHECK(p.find("--pid-ns") != std::string::npos);
     // A prefix of no option, or of none at all, is unknown.
     CHECK(usage_error({"--hostname", "c"}) == "unknown option '--hostname'");
     CHECK(usage_error({"--=1", "c"}) == "unknown option '--=1'");

@@ -11,10 +11,13 @@ pw_init
 ctl_sock=$PW_WORK/ctl.sock
 ctl() { as_user "$PW_USER" "$PW_BIN" ctl "$ctl_sock" "$@"; }
 # bind_result PORT: 'bound' if a new listener can take 127.0.0.1:PORT, else the error.
+# SO_REUSEADDR, as servers set it: a connection in TIME_WAIT on the port (libslirp
+# closes first) does not count, a listening socket does.
 bind_result() {
     "$PY" - "$1" <<'PYEOF'
 import socket, sys
 s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try:
     s.bind(("127.0.0.1", int(sys.argv[1])))
     s.listen(1)

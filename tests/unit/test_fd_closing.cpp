@@ -42,9 +42,10 @@ struct Outcome {
     char way = '?';        // 'r' close_range, 'p' /proc/self/fd, 'l' loop, 's' no seccomp
 };
 
-// In a forked child: opens fds 10..15 and 300, closes all from `lowest` except `keep`
-// and the report pipe (close_range denied if asked), and reports which are still open.
-Outcome run_in_child(bool without_close_range, const char* proc_dir, int lowest, std::initializer_list<int> keep)
+// In a forked child: opens fds 10..15 and 300, closes all from `lowest` except
+// keep_a, keep_b (-1: none) and the report pipe (close_range denied if asked), and
+// reports which are still open.
+Outcome run_in_child(bool without_close_range, const char* proc_dir, int lowest, int keep_a = -1, int keep_b = -1)
 {
     int report[2];
     REQUIRE(::pipe2(report, O_CLOEXEC) == 0);
@@ -59,17 +60,8 @@ Outcome run_in_child(bool without_close_range, const char* proc_dir, int lowest,
             ::dup2(out, fd);
         char way = 's';
         if (!without_close_range || deny_close_range()) {
-            // The report fd is always kept, after the caller's.
-            int k[fd_closing::kMaxKept];
-            int n = 0;
-            for (int fd : keep)
-                k[n++] = fd;
-            Way used;
-            switch (n) {
-            case 0: used = fd_closing::testing::close_fds_except(proc_dir, lowest, {out}); break;
-            case 1: used = fd_closing::testing::close_fds_except(proc_dir, lowest, {k[0], out}); break;
-            default: used = fd_closing::testing::close_fds_except(proc_dir, lowest, {k[0], k[1], out}); break;
-            }
+            // A negative fd to keep is below any `lowest`: ignored.
+            const Way used = fd_closing::testing::close_fds_except(proc_dir, lowest, {keep_a, keep_b, out});
             way = used == Way::CloseRange ? 'r' : used == Way::ProcFd ? 'p' : 'l';
         }
         std::string text(1, way);
@@ -96,14 +88,14 @@ Outcome run_in_child(bool without_close_range, const char* proc_dir, int lowest,
 
 TEST_CASE("fds are closed by close_range where the kernel has it", "[fd-closing]")
 {
-    Outcome got = run_in_child(false, "/proc/self/fd", 3, {12, 14});
+    Outcome got = run_in_child(false, "/proc/self/fd", 3, 12, 14);
     CHECK(got.way == 'r');
     CHECK(got.open_fds == "12 14");
 }
 
 TEST_CASE("without close_range, /proc/self/fd is listed and the same fds are closed", "[fd-closing]")
 {
-    Outcome got = run_in_child(true, "/proc/self/fd", 3, {12, 14});
+    Outcome got = run_in_child(true, "/proc/self/fd", 3, 12, 14);
     REQUIRE(got.way != 's');
     CHECK(got.way == 'p');
     CHECK(got.open_fds == "12 14");
@@ -111,21 +103,21 @@ TEST_CASE("without close_range, /proc/self/fd is listed and the same fds are clo
 
 TEST_CASE("without close_range and without /proc, every fd below the limit is closed", "[fd-closing]")
 {
-    Outcome got = run_in_child(true, "/nonexistent/fd", 3, {13});
+    Outcome got = run_in_child(true, "/nonexistent/fd", 3, 13);
     CHECK(got.way == 'l');
     CHECK(got.open_fds == "13");
     // A directory that is not procfs is not trusted to list the fds.
-    got = run_in_child(true, "/", 3, {13});
+    got = run_in_child(true, "/", 3, 13);
     CHECK(got.way == 'l');
     CHECK(got.open_fds == "13");
 }
 
 TEST_CASE("fds below `lowest` stay open, whichever way closes the rest", "[fd-closing]")
 {
-    CHECK(run_in_child(false, "/proc/self/fd", 13, {}).open_fds == "10 11 12");
-    CHECK(run_in_child(true, "/proc/self/fd", 13, {}).open_fds == "10 11 12");
-    CHECK(run_in_child(true, "/nonexistent/fd", 13, {}).open_fds == "10 11 12");
+    CHECK(run_in_child(false, "/proc/self/fd", 13).open_fds == "10 11 12");
+    CHECK(run_in_child(true, "/proc/self/fd", 13).open_fds == "10 11 12");
+    CHECK(run_in_child(true, "/nonexistent/fd", 13).open_fds == "10 11 12");
     // A kept fd that is also the first one, and one kept twice.
-    CHECK(run_in_child(false, "/proc/self/fd", 10, {10, 10}).open_fds == "10");
-    CHECK(run_in_child(true, "/proc/self/fd", 10, {10, 10}).open_fds == "10");
+    CHECK(run_in_child(false, "/proc/self/fd", 10, 10, 10).open_fds == "10");
+    CHECK(run_in_child(true, "/proc/self/fd", 10, 10, 10).open_fds == "10");
 }

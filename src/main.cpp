@@ -49,13 +49,17 @@ using namespace portwrap;
 constexpr int kLeftoverGraceMs = 2000;
 
 // portwrap is built to run with the user's own privileges. Installed setuid, setgid
-// or with file capabilities it would create namespaces and write id maps with powers
-// the user does not have; refuse instead of guessing what is safe.
-void refuse_elevated_privileges()
+// or with file capabilities it would create namespaces, write id maps, and connect to
+// sockets (`ctl`) with powers the user does not have. So before anything else — before
+// the arguments are read, for every mode, --help and --version included — a copy that
+// the kernel started with elevated privileges (AT_SECURE) refuses to run.
+bool refuse_elevated_privileges()
 {
-    if (::getauxval(AT_SECURE) != 0)
-        throw Error("refusing to run with elevated privileges (setuid, setgid or file capabilities): "
-                    "install portwrap as a plain executable (chmod 0755, no setcap)");
+    if (::getauxval(AT_SECURE) == 0)
+        return false;
+    log::error("refusing to run with elevated privileges (setuid, setgid or file capabilities): "
+               "install portwrap as a plain executable (chmod 0755, no setcap)");
+    return true;
 }
 
 // Each relayed connection holds six fds (two sockets, two pipes). The usual soft
@@ -112,7 +116,6 @@ UniqueFd take_ready_fd(int fd)
 
 int run(const cli::Options& options)
 {
-    refuse_elevated_privileges();
     log::set_verbose(options.verbose);
     log::install_glib_handler();
     const std::vector<std::string> command = expand_guest_port(options.command, options.guest_port);
@@ -221,6 +224,8 @@ int run(const cli::Options& options)
 
 int main(int argc, char** argv)
 {
+    if (refuse_elevated_privileges())
+        return kExitSetupFailure;
     const cli::ParseResult parsed = cli::parse(std::vector<std::string>(argv + 1, argv + argc));
     if (const auto* usage = std::get_if<cli::UsageError>(&parsed)) {
         log::error("%s (see 'portwrap --help')", usage->message.c_str());

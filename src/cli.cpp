@@ -3,6 +3,7 @@
 #include <libslirp.h>
 
 #include <optional>
+#include <tuple>
 
 #include "config.h"
 
@@ -22,6 +23,9 @@ enum class Key {
     AllowHostLoopback,
     MapRoot,
     PidNs,
+    StopGrace,
+    LeftoverGrace,
+    NoForwardSignals,
     Verbose,
     Help,
     Version,
@@ -48,6 +52,9 @@ constexpr OptionSpec kOptions[] = {
     {'\0', "dns", true, Key::Dns},
     {'\0', "map-root", false, Key::MapRoot},
     {'\0', "pid-ns", false, Key::PidNs},
+    {'\0', "stop-grace", true, Key::StopGrace},
+    {'\0', "leftover-grace", true, Key::LeftoverGrace},
+    {'\0', "no-forward-signals", false, Key::NoForwardSignals},
     {'v', "verbose", false, Key::Verbose},
     {'h', "help", false, Key::Help},
     {'\0', "version", false, Key::Version},
@@ -95,13 +102,29 @@ uint16_t parse_port(const std::string& text) noexcept
     return value <= 65535 ? static_cast<uint16_t>(value) : 0;
 }
 
+int parse_seconds_ms(const std::string& text) noexcept
+{
+    const size_t dot = text.find('.');
+    const std::string whole = text.substr(0, dot);
+    const std::string fraction = dot == std::string::npos ? "" : text.substr(dot + 1);
+    if (whole.empty() || whole.size() > 4 || fraction.size() > 3 || (dot != std::string::npos && fraction.empty()))
+        return -1;
+    int ms = 0;
+    for (char c : whole + fraction + std::string(3 - fraction.size(), '0')) {
+        if (c < '0' || c > '9')
+            return -1;
+        ms = ms * 10 + (c - '0');
+    }
+    return ms <= 3'600'000 ? ms : -1;
+}
+
 ParseResult parse(const std::vector<std::string>& args)
 {
     if (!args.empty() && args[0] == "ctl")
         return RunCtl{std::vector<std::string>(args.begin() + 1, args.end())};
     Options options;
     std::vector<std::string> host_ports;
-    std::optional<std::string> guest_port, port_driver, ready_fd;
+    std::optional<std::string> guest_port, port_driver, ready_fd, stop_grace, leftover_grace;
     std::string host_addr = "127.0.0.1";
 
     size_t i = 0;
@@ -120,6 +143,9 @@ ParseResult parse(const std::vector<std::string>& args)
         case Key::AllowHostLoopback: options.allow_host_loopback = true; break;
         case Key::MapRoot: options.map_root = true; break;
         case Key::PidNs: options.pid_ns = true; break;
+        case Key::StopGrace: stop_grace = value; break;
+        case Key::LeftoverGrace: leftover_grace = value; break;
+        case Key::NoForwardSignals: options.stop.forward_signals = false; break;
         case Key::Verbose: options.verbose = true; break;
         case Key::Help: return ShowHelp{};
         case Key::Version: return ShowVersion{};
@@ -232,6 +258,15 @@ ParseResult parse(const std::vector<std::string>& args)
             return UsageError{"invalid --ready-fd '" + text + "': expected a file descriptor number"};
         options.ready_fd = static_cast<int>(value);
     }
+    for (const auto& [name, text, ms] : {std::tuple{"--stop-grace", &stop_grace, &options.stop.command_grace_ms},
+                                         std::tuple{"--leftover-grace", &leftover_grace, &options.stop.leftover_grace_ms}}) {
+        if (!*text)
+            continue;
+        *ms = parse_seconds_ms(**text);
+        if (*ms < 0)
+            return UsageError{std::string("invalid ") + name + " '" + **text +
+                              "': expected seconds from 0 to 3600, such as 10 or 0.5"};
+    }
     if (port_driver == "slirp")
         options.port_driver = PortDriver::Slirp;
     else if (port_driver && *port_driver != "relay")
@@ -306,6 +341,18 @@ Processes:
                             /proc, under a minimal init: every process it
                             leaves behind ends with it, even if portwrap is
                             killed (default: the host's PID namespace)
+
+Stopping (under Slurm, keep the two graces well below KillWait):
+      --stop-grace=SECONDS  after a stop request (SIGTERM, SIGINT, SIGHUP,
+                            SIGQUIT), how long COMMAND has before SIGKILL
+                            (default 10)
+      --leftover-grace=SECONDS  after COMMAND exits, how long what it left
+                            behind has between SIGTERM and SIGKILL (default 2)
+      --no-forward-signals  the signals portwrap gets were sent to every
+                            process of the job, COMMAND included (Slurm's
+                            scancel, systemd's control-group kill): do not
+                            send them again; a stop request still starts
+                            --stop-grace
 
 Other:
   -v, --verbose             print start-up diagnostics on stderr

@@ -82,7 +82,7 @@ void raise_in_command(const sigset_t& taken) noexcept
             ::kill(::getpid(), signo);
 }
 
-void run_init(pid_t command) noexcept
+void run_init(pid_t command, const StopPolicy& policy) noexcept
 {
     close_fds_from_3();
     const sigset_t handled = signals::handled_set();
@@ -94,7 +94,7 @@ void run_init(pid_t command) noexcept
         const int signo = ::sigwaitinfo(&handled, &info);
         if (signo == SIGCHLD)
             reap(command, command_status, command_ended);
-        else if (signo > 0 && signals::is_forwarded(signo) && info.si_code != SI_KERNEL)
+        else if (signo > 0 && policy.forward_signals && signals::is_forwarded(signo) && info.si_code != SI_KERNEL)
             ::kill(command, signo);  // from portwrap, another process, or kill -X 1 inside
     }
 
@@ -105,7 +105,7 @@ void run_init(pid_t command) noexcept
         sigset_t child_signal;
         sigemptyset(&child_signal);
         sigaddset(&child_signal, SIGCHLD);
-        const int64_t deadline = now_ms() + kLeftoverGraceMs;
+        const int64_t deadline = now_ms() + policy.leftover_grace_ms;
         while (others_left && now_ms() < deadline) {
             const int64_t left_ms = deadline - now_ms();
             timespec timeout{static_cast<time_t>(left_ms / 1000), static_cast<long>(left_ms % 1000) * 1'000'000L};

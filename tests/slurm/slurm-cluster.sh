@@ -130,6 +130,14 @@ ENV
     echo "slurm-cluster.sh: started (proctrack/$proctrack) in $((SECONDS - started)) s"
 }
 
+# daemon_gone PID: the process has exited (a zombie counts: the daemons are not our
+# children, and their reaper may be slow).
+daemon_gone() {
+    local state
+    state=$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null) || return 0
+    [[ -z $state || $state == Z ]]
+}
+
 # stop_daemons DIR NAME...: SIGTERM to each recorded PID, then waits 15 s for all
 # of them; SIGKILL to any still running.
 stop_daemons() {
@@ -140,7 +148,7 @@ stop_daemons() {
         [[ -n $pid ]] && kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
     done
     for pid in "${pids[@]}"; do
-        if ! wait_for 15 bash -c "! kill -0 $pid"; then
+        if ! wait_for 15 daemon_gone "$pid"; then
             echo "slurm-cluster.sh: $pid still running 15 s after SIGTERM: SIGKILL" >&2
             kill -KILL "$pid" 2>/dev/null || true
         fi

@@ -98,6 +98,16 @@ cancel_and_check() {
     local t0
     t0=$(_now_ms)
     scancel "$job" || fail_later "$what: scancel $job failed"
+    if [[ -n ${gone_at_stop:-} ]]; then
+        # The file must go at the SIGTERM, while the job's processes still run (the
+        # command ignores SIGTERM: only Slurm's SIGKILL after KillWait ends it).
+        if wait_until 3 file_gone "$gone_at_stop" && [[ -n $(tagged_pids) ]]; then
+            pass "$what: $gone_at_stop removed at the stop request, $(($(_now_ms) - t0)) ms after scancel, before Slurm's SIGKILL"
+        else
+            fail_later "$what: $gone_at_stop still there 3 s after scancel (or the job ended early)"
+        fi
+        gone_at_stop=""
+    fi
     nothing_left() {
         job_gone "$job" && no_job_processes || return 1
         for path in "$@"; do file_gone "$path" || return 1; done
@@ -211,6 +221,7 @@ host_side=$(head -n 1 "$port_file")
 server_up() { [[ $(http_get "$host_side" /) == 200 ]]; }
 wait_until 30 server_up || fail_later "ignores SIGTERM: no answer at $host_side"
 listener=${host_side##*:}
+gone_at_stop=$port_file
 cancel_and_check "$job" "exec, command ignores SIGTERM (Slurm's SIGKILL after KillWait)" "$port_file"
 fi
 
@@ -242,8 +253,10 @@ if [[ ! -e $port_file ]]; then
     echo "127.0.0.1:1" >"$port_file"  # as a SIGKILL leaves it: stale, for the next start
     chown "$PW_USER:" "$port_file"
 fi
-pw_run -p 0:1 --port-file="$port_file" -- /nonexistent-command
-expect_status "a failed start with the same --port-file" 127
+# A start that fails before it writes its own port file (exit 125: the socket's
+# directory does not exist) must not leave the stale one for a reader to take.
+pw_run -p "unix:$PW_WORK/no-such-dir/s.sock:1" --port-file="$port_file" -- true
+expect_status "a failed start with the same --port-file" 125
 check "a failed start leaves no port file, not even the stale one" file_gone "$port_file"
 fi
 

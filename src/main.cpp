@@ -74,13 +74,20 @@ void announce_unix_forward(const forward::Spec& spec, const std::string& print_u
     log::notice("listening on unix:%s, forwarded to port %u inside", spec.unix_path.c_str(), spec.guest_port);
     char host[256] = "";
     ::gethostname(host, sizeof host - 1);
-    const bool quotable = spec.unix_path.find_first_of(" \t:'\"") == std::string::npos;
-    if (host[0] != '\0' && quotable)
+    // ssh -L splits its argument at ':' and a shell at blanks and quotes: such a path
+    // gets no ready-made line.
+    const bool fits_ssh_line = host[0] != '\0' && spec.unix_path.find_first_of(" \t:'\"") == std::string::npos;
+    if (fits_ssh_line)
         log::notice("from another machine: ssh -N -L %u:%s %s", spec.guest_port, spec.unix_path.c_str(), host);
     // A URL with the socket's path as its host (http:///path/lab) opens nothing: the
     // URL is the one that works through that ssh -L, on its local port.
-    if (!print_url.empty())
-        log::notice("then: %s", expand_url(print_url, "localhost:" + std::to_string(spec.guest_port)).c_str());
+    if (print_url.empty())
+        return;
+    const std::string url = expand_url(print_url, "localhost:" + std::to_string(spec.guest_port));
+    if (fits_ssh_line)
+        log::notice("then: %s", url.c_str());
+    else
+        log::notice("through an ssh -L from local port %u to the socket: %s", spec.guest_port, url.c_str());
 }
 
 // The resolv.conf --dns asks for: its servers and the host's search and options lines.

@@ -11,7 +11,7 @@
 # that client commands (sbatch, squeue, scancel) need: source it. stop kills those
 # PIDs only, waits for them, and removes DIR. Nothing outside DIR is written: no
 # /etc/slurm, no /etc/munge, no systemd unit. KillWait is 5 s (SLURM_KILL_WAIT to
-# change it).
+# change it). Measured here: start (node idle) 0.4-0.6 s, stop 0.4-3 s.
 set -euo pipefail
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 

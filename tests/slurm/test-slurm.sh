@@ -13,11 +13,15 @@
 #   3. `exec portwrap` with a command that ignores SIGTERM: Slurm SIGKILLs every
 #      process after KillWait (before portwrap's own 10 s): the port file must be
 #      gone all the same;
-#   4. portwrap as a plain line of the job script (no exec): the shell dies at once.
-# Jobs 3 and 4 use only options that older portwrap versions know, so the test can
-# be run against an older binary.
+#   4. portwrap as a plain line of the job script (no exec): the shell dies at once;
+#      a stale port file is removed by the next start, even a failed one;
+#   5. a command that counts the SIGTERMs it gets, with and without
+#      --no-forward-signals (proctrack/cgroup signals only portwrap, linuxproc all).
+# Jobs 1 to 4 use only options that older portwrap versions know, so they can be run
+# against an older binary: SLURM_TEST_ONLY=1234 runs only those.
 source "$(dirname "$0")/../integration/lib.sh"
-PORTWRAP_TEST_AS=user
+# shellcheck disable=SC2034
+PORTWRAP_TEST_AS=user  # read by pw_init: sbatch runs as the unprivileged user
 pw_init
 
 proctrack=${SLURM_PROCTRACK:-linuxproc}

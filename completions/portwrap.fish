@@ -9,8 +9,8 @@
 function __portwrap_takes_value -a word
     string match -qr -- '^-([^-pP][^pP]*)?[pP]$' $word; and return 0
     string match -qr -- '^--[^=]+$' $word; or return 1
-    set -l with_value host-port guest-port host-addr port-file print-url ready-fd control-socket port-driver dns
-    set -l flags allow-host-loopback map-root pid-ns verbose help version check
+    set -l with_value host-port guest-port host-addr port-file print-url ready-fd control-socket port-driver dns stop-grace leftover-grace
+    set -l flags allow-host-loopback map-root pid-ns no-forward-signals verbose help version check
     set -l name (string sub -s 3 -- $word)
     contains -- $name $with_value; and return 0
     contains -- $name $flags; and return 1
@@ -83,6 +83,9 @@ complete -c portwrap -f -n $in_options -l dns -x -a '10.0.2.3' -d 'a nameserver 
 complete -c portwrap -f -n $in_options -l allow-host-loopback -d "let COMMAND reach the host's 127.0.0.1 through 10.0.2.2"
 complete -c portwrap -f -n $in_options -l map-root -d 'run COMMAND as uid/gid 0 inside the namespace'
 complete -c portwrap -f -n $in_options -l pid-ns -d 'run COMMAND in a new PID namespace under a minimal init'
+complete -c portwrap -f -n $in_options -l stop-grace -x -d 'seconds COMMAND has after a stop request before SIGKILL (default 10)'
+complete -c portwrap -f -n $in_options -l leftover-grace -x -d 'seconds leftovers have between SIGTERM and SIGKILL (default 2)'
+complete -c portwrap -f -n $in_options -l no-forward-signals -d 'do not pass on signals sent to every process of the job'
 complete -c portwrap -f -n $in_options -s v -l verbose -d 'print start-up diagnostics on stderr'
 complete -c portwrap -f -n $in_options -s h -l help -d 'show the help and exit'
 complete -c portwrap -f -n $in_options -l version -d 'show version information and exit'

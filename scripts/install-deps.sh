@@ -27,6 +27,8 @@ packages=(
     scdoc man-db
     # tests/integration/test-jupyter.sh: a real Jupyter server, a kernel, its websocket
     jupyter-server python3-jupyter-server python3-ipykernel python3-websocket
+    # tests/slurm: a one-node Slurm cluster on this machine (tests/slurm/slurm-cluster.sh)
+    slurmctld slurmd slurm-client munge
     # tests/install: the bash, zsh and fish completions; systemd-analyze for the unit example
     bash-completion zsh fish systemd
 )

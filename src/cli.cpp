@@ -7,6 +7,7 @@
 #include <iterator>
 #include <optional>
 #include <string_view>
+#include <tuple>
 
 #include "config.h"
 
@@ -36,6 +37,9 @@ constexpr OptionSpec kOptions[] = {
     {'\0', "dns", true},
     {'\0', "map-root", false},
     {'\0', "pid-ns", false},
+    {'\0', "stop-grace", true},
+    {'\0', "leftover-grace", true},
+    {'\0', "no-forward-signals", false},
     {'v', "verbose", false},
     {'h', "help", false},
     {'\0', "version", false},
@@ -98,6 +102,18 @@ Processes:
                             /proc, under a minimal init: every process it
                             leaves behind ends with it, even if portwrap is
                             killed (default: the host's PID namespace)
+
+Stopping (under Slurm, keep the two graces well below KillWait):
+      --stop-grace=SECONDS  after a stop request (SIGTERM, SIGINT, SIGHUP,
+                            SIGQUIT), how long COMMAND has before SIGKILL
+                            (default 10)
+      --leftover-grace=SECONDS  after COMMAND exits, how long what it left
+                            behind has between SIGTERM and SIGKILL (default 2)
+      --no-forward-signals  the signals portwrap gets were sent to every
+                            process of the job, COMMAND included (Slurm's
+                            scancel, systemd's control-group kill): do not
+                            send them again; a stop request still starts
+                            --stop-grace
 
 Other:
   -v, --verbose             print start-up diagnostics on stderr
@@ -249,13 +265,29 @@ uint16_t parse_port(const std::string& text) noexcept
     return value <= 65535 ? static_cast<uint16_t>(value) : 0;
 }
 
+int parse_seconds_ms(const std::string& text) noexcept
+{
+    const size_t dot = text.find('.');
+    const std::string whole = text.substr(0, dot);
+    const std::string fraction = dot == std::string::npos ? "" : text.substr(dot + 1);
+    if (whole.empty() || whole.size() > 4 || fraction.size() > 3 || (dot != std::string::npos && fraction.empty()))
+        return -1;
+    int ms = 0;
+    for (char c : whole + fraction + std::string(3 - fraction.size(), '0')) {
+        if (c < '0' || c > '9')
+            return -1;
+        ms = ms * 10 + (c - '0');
+    }
+    return ms <= 3'600'000 ? ms : -1;
+}
+
 ParseResult parse(const std::vector<std::string>& args)
 {
     if (!args.empty() && args[0] == "ctl")
         return RunCtl{std::vector<std::string>(args.begin() + 1, args.end())};
     Options options;
     std::vector<std::string> host_ports;
-    std::optional<std::string> guest_port, port_driver, ready_fd;
+    std::optional<std::string> guest_port, port_driver, ready_fd, stop_grace, leftover_grace;
     std::string host_addr = "127.0.0.1";
 
     // getopt_long wants a C argv, argv[0] included, and may write to it: a copy.
@@ -295,6 +327,9 @@ ParseResult parse(const std::vector<std::string>& args)
         case id("allow-host-loopback"): options.allow_host_loopback = true; break;
         case id("map-root"): options.map_root = true; break;
         case id("pid-ns"): options.pid_ns = true; break;
+        case id("stop-grace"): stop_grace = value; break;
+        case id("leftover-grace"): leftover_grace = value; break;
+        case id("no-forward-signals"): options.stop.forward_signals = false; break;
         case id("verbose"): options.verbose = true; break;
         case id("help"): return ShowHelp{};
         case id("version"): return ShowVersion{};
@@ -364,6 +399,15 @@ ParseResult parse(const std::vector<std::string>& args)
         if (value < 0)
             return UsageError{"invalid --ready-fd '" + text + "': expected a file descriptor number"};
         options.ready_fd = static_cast<int>(value);
+    }
+    for (const auto& [name, text, ms] : {std::tuple{"--stop-grace", &stop_grace, &options.stop.command_grace_ms},
+                                         std::tuple{"--leftover-grace", &leftover_grace, &options.stop.leftover_grace_ms}}) {
+        if (!*text)
+            continue;
+        *ms = parse_seconds_ms(**text);
+        if (*ms < 0)
+            return UsageError{std::string("invalid ") + name + " '" + **text +
+                              "': expected seconds from 0 to 3600, such as 10 or 0.5"};
     }
     if (port_driver == "slirp")
         options.port_driver = PortDriver::Slirp;

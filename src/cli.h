@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "forward_spec.h"
+#include "stop_policy.h"
 
 namespace portwrap::cli {
 
@@ -30,6 +31,7 @@ struct Options {
     bool allow_host_loopback = false;
     bool map_root = false;
     bool pid_ns = false;  // --pid-ns: the command runs in a new PID namespace, under a minimal init
+    StopPolicy stop;      // --stop-grace, --leftover-grace, --no-forward-signals
     bool verbose = false;
     std::vector<std::string> command;  // as given; {guest-port} not yet expanded
 };
@@ -56,6 +58,10 @@ ParseResult parse(const std::vector<std::string>& args);
 
 // Parses a TCP port, 1..65535. Returns 0 for anything else.
 uint16_t parse_port(const std::string& text) noexcept;
+
+// Parses a number of seconds, 0 to 3600 with up to 3 decimals ("10", "0.5"), into
+// milliseconds. Returns -1 for anything else.
+int parse_seconds_ms(const std::string& text) noexcept;
 
 // One option portwrap accepts, as the parser knows it (for the help, the man page
 // and the shell completions to be checked against).

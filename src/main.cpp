@@ -30,6 +30,7 @@
 #include "namespace_processes.h"
 #include "path_janitor.h"
 #include "path_safety.h"
+#include "port_file.h"
 #include "readiness.h"
 #include "forward_table.h"
 #include "control_server.h"
@@ -44,9 +45,6 @@
 namespace {
 
 using namespace portwrap;
-
-// How long processes the command left behind get between SIGTERM and SIGKILL.
-constexpr int kLeftoverGraceMs = 2000;
 
 // portwrap is built to run with the user's own privileges. Installed setuid, setgid
 // or with file capabilities it would create namespaces, write id maps, and connect to
@@ -75,23 +73,27 @@ void raise_fd_limit()
     }
 }
 
-// Writes the lines to `path` whole or not at all (a temporary file renamed over it),
-// so that a script polling for the file never reads half of it.
-void write_port_file(const std::string& path, const std::vector<std::string>& lines)
+// Where to connect to a Unix-socket forward, in the job's output: the socket is only
+// on this machine, so the line names it and the ssh -L that reaches it from another.
+void announce_unix_forward(const forward::Spec& spec, const std::string& print_url)
 {
-    std::string text;
-    for (const std::string& line : lines)
-        text += line + "\n";
-    const std::string temporary = path + ".tmp." + std::to_string(::getpid());
-    UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-    if (!fd)
-        throw_errno("cannot write the port file " + path);
-    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) || ::fsync(fd.get()) != 0 ||
-        ::rename(temporary.c_str(), path.c_str()) != 0) {
-        const int err = errno;
-        ::unlink(temporary.c_str());
-        throw Error(describe_errno("cannot write the port file " + path, err));
-    }
+    log::notice("listening on unix:%s, forwarded to port %u inside", spec.unix_path.c_str(), spec.guest_port);
+    char host[256] = "";
+    ::gethostname(host, sizeof host - 1);
+    // ssh -L splits its argument at ':' and a shell at blanks and quotes: such a path
+    // gets no ready-made line.
+    const bool fits_ssh_line = host[0] != '\0' && spec.unix_path.find_first_of(" \t:'\"") == std::string::npos;
+    if (fits_ssh_line)
+        log::notice("from another machine: ssh -N -L %u:%s %s", spec.guest_port, spec.unix_path.c_str(), host);
+    // A URL with the socket's path as its host (http:///path/lab) opens nothing: the
+    // URL is the one that works through that ssh -L, on its local port.
+    if (print_url.empty())
+        return;
+    const std::string url = expand_url(print_url, "localhost:" + std::to_string(spec.guest_port));
+    if (fits_ssh_line)
+        log::notice("then: %s", url.c_str());
+    else
+        log::notice("through an ssh -L from local port %u to the socket: %s", spec.guest_port, url.c_str());
 }
 
 // The resolv.conf --dns asks for: its servers and the host's search and options lines.
@@ -120,6 +122,12 @@ int run(const cli::Options& options)
     log::install_glib_handler();
     const std::vector<std::string> command = expand_guest_port(options.command, options.guest_port);
     const id_map::Plan ids = id_map::make_plan(options.map_root);
+    // Before anything can fail: a killed run's port file must not outlive this start.
+    if (!options.port_file.empty()) {
+        // A script trusts the ports it reads there: nobody else may swap the file.
+        path_safety::check_parents(options.port_file, "cannot write the port file " + options.port_file, ::geteuid());
+        port_file::remove_stale(options.port_file);
+    }
 
     // Block the handled signals before clone(): none may be lost between clone() and
     // the event loop, and the child inherits the block until it restores the mask.
@@ -136,7 +144,8 @@ int run(const cli::Options& options)
                                 std::any_of(options.forwards.begin(), options.forwards.end(), [&](const auto& f) {
                                     return relay_driver || f.protocol == forward::Protocol::Udp;
                                 });
-    Launcher launcher(command, ids, original_mask, connector_used, options.pid_ns, dns_resolv_conf(options.dns));
+    Launcher launcher(command, ids, original_mask, connector_used, options.pid_ns, dns_resolv_conf(options.dns),
+                      options.stop);
     raise_fd_limit();
     const auto namespace_id = namespace_processes::network_namespace_of(launcher.child().pid());
     if (!namespace_id)
@@ -167,9 +176,11 @@ int run(const cli::Options& options)
             given_addresses.push_back(spec.host_addr);
         if (spec.unix_path.empty() && spec.host_port == 0)
             log::notice("listening on %s, forwarded to port %u inside", where.c_str(), spec.guest_port);
+        if (!spec.unix_path.empty())
+            announce_unix_forward(spec, host_sides.empty() ? options.print_url : "");
         host_sides.push_back(where);
     }
-    if (!options.print_url.empty())
+    if (!options.print_url.empty() && options.forwards.front().unix_path.empty())
         log::notice("%s", expand_url(options.print_url, host_sides.front()).c_str());
     std::optional<ControlServer> control;
     if (!options.control_socket.empty()) {
@@ -179,10 +190,9 @@ int run(const cli::Options& options)
         own_unix_socket(options.control_socket);
         log::info("control socket: %s", options.control_socket.c_str());
     }
+    UniqueFd port_file_lock;  // held until portwrap exits: the port file is live while locked
     if (!options.port_file.empty()) {
-        // A script trusts the ports it reads there: nobody else may swap the file.
-        path_safety::check_parents(options.port_file, "cannot write the port file " + options.port_file, ::geteuid());
-        write_port_file(options.port_file, host_sides);
+        port_file_lock = port_file::write(options.port_file, host_sides);
         janitor.add(options.port_file);
     }
     janitor.start();
@@ -206,16 +216,19 @@ int run(const cli::Options& options)
     log::info("running %s", command.front().c_str());
     sandbox::confine();
     sandbox::self_test_if_requested();
-    const int status = event_loop::run(sources, signal_fd.get(), launcher.child());
+    // Asked to stop (or the command is gone): the files go at once, before a batch
+    // scheduler's SIGKILL can end the janitor with us.
+    const int status =
+        event_loop::run(sources, signal_fd.get(), launcher.child(), options.stop, [&] { janitor.remove_now(); });
     if (connector) {
         connector.reset();  // the connector exits on end-of-file; reap it before the sweep
         if (launcher.connector_pid() > 0)
-            namespace_processes::reap(launcher.connector_pid(), kLeftoverGraceMs);
+            namespace_processes::reap(launcher.connector_pid(), options.stop.leftover_grace_ms);
     }
     // Nothing may outlive portwrap inside the namespace: it would run on without a
     // network (docs/design.md). With --pid-ns the kernel has ended them all when the
     // init exited, and the sweep finds nothing.
-    namespace_processes::end_all(*namespace_id, kLeftoverGraceMs);
+    namespace_processes::end_all(*namespace_id, options.stop.leftover_grace_ms);
     janitor.finish();
     return exit_status_from_wait(status);
 }

@@ -76,12 +76,26 @@ void PathJanitor::serve(int wake_fd, const std::vector<Entry>& entries) noexcept
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    char byte;
-    while (::read(wake_fd, &byte, 1) != 0 && errno == EINTR) {
+    // A byte: portwrap is stopping, remove them now. End-of-file: portwrap is done or
+    // dead, remove them (if still there) and go.
+    for (;;) {
+        char byte;
+        const ssize_t got = ::read(wake_fd, &byte, 1);
+        if (got < 0 && errno == EINTR)
+            continue;
+        for (const Entry& entry : entries)
+            remove_if_same(entry.path, entry.device, entry.inode);
+        if (got <= 0)
+            ::_exit(0);
     }
-    for (const Entry& entry : entries)
-        remove_if_same(entry.path, entry.device, entry.inode);
-    ::_exit(0);
+}
+
+void PathJanitor::remove_now() noexcept
+{
+    if (wake_ && !removal_requested_) {
+        const char byte = 'r';
+        removal_requested_ = ::write(wake_.get(), &byte, 1) == 1;
+    }
 }
 
 void PathJanitor::finish() noexcept

@@ -71,7 +71,7 @@ void raise_in_command(const sigset_t& taken) noexcept
             ::kill(::getpid(), signo);
 }
 
-void run_init(pid_t command) noexcept
+void run_init(pid_t command, const StopPolicy& policy) noexcept
 {
     // The init execs nothing, so portwrap's close-on-exec fds would stay open in it for
     // the command's whole life: the handshake socket above all, whose end-of-file tells
@@ -86,7 +86,7 @@ void run_init(pid_t command) noexcept
         const int signo = ::sigwaitinfo(&handled, &info);
         if (signo == SIGCHLD)
             reap(command, command_status, command_ended);
-        else if (signo > 0 && signals::is_forwarded(signo) && info.si_code != SI_KERNEL)
+        else if (signo > 0 && policy.forward_signals && signals::is_forwarded(signo) && info.si_code != SI_KERNEL)
             ::kill(command, signo);  // from portwrap, another process, or kill -X 1 inside
     }
 
@@ -97,7 +97,7 @@ void run_init(pid_t command) noexcept
         sigset_t child_signal;
         sigemptyset(&child_signal);
         sigaddset(&child_signal, SIGCHLD);
-        const int64_t deadline = now_ms() + kLeftoverGraceMs;
+        const int64_t deadline = now_ms() + policy.leftover_grace_ms;
         while (others_left && now_ms() < deadline) {
             const int64_t left_ms = deadline - now_ms();
             timespec timeout{static_cast<time_t>(left_ms / 1000), static_cast<long>(left_ms % 1000) * 1'000'000L};

@@ -494,3 +494,30 @@ TEST_CASE("--pid-ns is off by default and takes no value", "[cli]")
     CHECK(usage_error({"--pid-ns=yes", "-p", "1", "-P", "2", "c"}) == "option '--pid-ns' takes no value");
     CHECK(help_text().find("--pid-ns") != std::string::npos);
 }
+
+TEST_CASE("stop times are seconds with up to 3 decimals, 0 to 3600", "[cli]")
+{
+    CHECK(parse_seconds_ms("10") == 10'000);
+    CHECK(parse_seconds_ms("0") == 0);
+    CHECK(parse_seconds_ms("0.5") == 500);
+    CHECK(parse_seconds_ms("2.125") == 2'125);
+    CHECK(parse_seconds_ms("3600") == 3'600'000);
+    for (const char* bad : {"", "3601", "-1", "1.", ".5", "1.2345", "1e3", "10s", "99999"})
+        CHECK(parse_seconds_ms(bad) == -1);
+}
+
+TEST_CASE("--stop-grace, --leftover-grace and --no-forward-signals set the stop policy", "[cli]")
+{
+    const Options defaults = parse_ok({"-p", "1:2", "c"});
+    CHECK(defaults.stop.command_grace_ms == 10'000);
+    CHECK(defaults.stop.leftover_grace_ms == 2'000);
+    CHECK(defaults.stop.forward_signals);
+    const Options set = parse_ok({"--stop-grace=2", "--leftover-grace", "0.5", "--no-forward-signals", "-p", "1:2", "c"});
+    CHECK(set.stop.command_grace_ms == 2'000);
+    CHECK(set.stop.leftover_grace_ms == 500);
+    CHECK_FALSE(set.stop.forward_signals);
+    const auto bad = parse({"--stop-grace=soon", "-p", "1:2", "c"});
+    REQUIRE(std::holds_alternative<UsageError>(bad));
+    CHECK(std::get<UsageError>(bad).message ==
+          "invalid --stop-grace 'soon': expected seconds from 0 to 3600, such as 10 or 0.5");
+}

@@ -174,14 +174,8 @@ int run(const cli::Options& options)
             own_unix_socket(spec.unix_path);
         else
             given_addresses.push_back(spec.host_addr);
-        if (spec.unix_path.empty() && spec.host_port == 0)
-            log::notice("listening on %s, forwarded to port %u inside", where.c_str(), spec.guest_port);
-        if (!spec.unix_path.empty())
-            announce_unix_forward(spec, host_sides.empty() ? options.print_url : "");
         host_sides.push_back(where);
     }
-    if (!options.print_url.empty() && options.forwards.front().unix_path.empty())
-        log::notice("%s", expand_url(options.print_url, host_sides.front()).c_str());
     std::optional<ControlServer> control;
     if (!options.control_socket.empty()) {
         forward::Spec socket_spec;
@@ -196,6 +190,17 @@ int run(const cli::Options& options)
         janitor.add(options.port_file);
     }
     janitor.start();
+    // Only now that nothing more can fail: where to connect. A failed --control-socket
+    // or --port-file must not print "listening on" before its error.
+    for (size_t i = 0; i < options.forwards.size(); ++i) {
+        const forward::Spec& spec = options.forwards[i];
+        if (!spec.unix_path.empty())
+            announce_unix_forward(spec, i == 0 ? options.print_url : "");
+        else if (spec.host_port == 0)
+            log::notice("listening on %s, forwarded to port %u inside", host_sides[i].c_str(), spec.guest_port);
+    }
+    if (!options.print_url.empty() && options.forwards.front().unix_path.empty())
+        log::notice("%s", expand_url(options.print_url, host_sides.front()).c_str());
     std::optional<ReadinessProbe> readiness;
     if (ready_fd) {
         std::vector<ReadinessProbe::Target> targets;

@@ -14,6 +14,7 @@ enum class Key {
     GuestPort,
     HostAddr,
     PortDriver,
+    MaxConnections,
     PortFile,
     ReadyFd,
     Dns,
@@ -44,6 +45,7 @@ constexpr OptionSpec kOptions[] = {
     {'\0', "ready-fd", true, Key::ReadyFd},
     {'\0', "control-socket", true, Key::ControlSocket},
     {'\0', "port-driver", true, Key::PortDriver},
+    {'\0', "max-connections", true, Key::MaxConnections},
     {'\0', "allow-host-loopback", false, Key::AllowHostLoopback},
     {'\0', "dns", true, Key::Dns},
     {'\0', "map-root", false, Key::MapRoot},
@@ -101,7 +103,7 @@ ParseResult parse(const std::vector<std::string>& args)
         return RunCtl{std::vector<std::string>(args.begin() + 1, args.end())};
     Options options;
     std::vector<std::string> host_ports;
-    std::optional<std::string> guest_port, port_driver, ready_fd;
+    std::optional<std::string> guest_port, port_driver, ready_fd, max_connections;
     std::string host_addr = "127.0.0.1";
 
     size_t i = 0;
@@ -112,6 +114,7 @@ ParseResult parse(const std::vector<std::string>& args)
         case Key::GuestPort: guest_port = value; break;
         case Key::HostAddr: host_addr = value; break;
         case Key::PortDriver: port_driver = value; break;
+        case Key::MaxConnections: max_connections = value; break;
         case Key::PortFile: options.port_file = value; break;
         case Key::ReadyFd: ready_fd = value; break;
         case Key::Dns: options.dns.push_back(value); break;
@@ -236,6 +239,19 @@ ParseResult parse(const std::vector<std::string>& args)
         options.port_driver = PortDriver::Slirp;
     else if (port_driver && *port_driver != "relay")
         return UsageError{"invalid port driver '" + *port_driver + "': expected 'relay' or 'slirp'"};
+    if (max_connections) {
+        const auto& text = *max_connections;
+        size_t value = text.empty() || text.size() > 7 ? SIZE_MAX : 0;
+        for (char c : text)
+            value = value == SIZE_MAX || c < '0' || c > '9' ? SIZE_MAX : value * 10 + static_cast<size_t>(c - '0');
+        if (value > kMaxMaxConnections)
+            return UsageError{"invalid --max-connections '" + text + "': expected a number from 0 (no limit) to " +
+                              std::to_string(kMaxMaxConnections)};
+        if (options.port_driver == PortDriver::Slirp)
+            return UsageError{"--max-connections applies to the relay port driver only: with --port-driver=slirp, "
+                              "libslirp accepts the connections itself"};
+        options.max_connections = value;
+    }
     if (options.command.empty())
         return UsageError{"missing COMMAND to run"};
     return options;
@@ -291,6 +307,9 @@ Forwarding:
                             127.0.0.1:GUEST_PORT inside) or 'slirp' (libslirp
                             forwards to 10.0.2.100:GUEST_PORT). UDP always goes
                             through libslirp to 10.0.2.100:GUEST_PORT.
+      --max-connections=N   connections each TCP forward keeps open at once
+                            (default 256; 0: no limit); past it, new ones
+                            are reset at once. Relay driver only.
       --allow-host-loopback let COMMAND reach the host's 127.0.0.1 services
                             through 10.0.2.2 (blocked by default)
       --dns=ADDR            the nameserver COMMAND uses (repeatable); default:

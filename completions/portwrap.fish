@@ -18,7 +18,7 @@ function __portwrap_state
             case --
                 echo command
                 return
-            case -p -P --host-port --guest-port --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --dns
+            case -p -P --host-port --guest-port --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --max-connections --dns
                 set expect_value 1
             case '-*'
             case '*'
@@ -42,6 +42,7 @@ complete -c portwrap -f -n $in_options -l print-url -x -d 'once listening, print
 complete -c portwrap -n $in_options -l control-socket -r -F -d 'listen for portwrap ctl on an owner-only Unix socket'
 complete -c portwrap -f -n $in_options -l ready-fd -x -d 'when the forwards reach a server, write their host sides to FD'
 complete -c portwrap -f -n $in_options -l port-driver -x -a 'relay slirp' -d 'how the port is forwarded'
+complete -c portwrap -f -n $in_options -l max-connections -x -d 'connections each TCP forward keeps open at once (default 256, 0: no limit)'
 complete -c portwrap -f -n $in_options -l dns -x -a '10.0.2.3' -d 'a nameserver for COMMAND (repeatable)'
 complete -c portwrap -f -n $in_options -l allow-host-loopback -d "let COMMAND reach the host's 127.0.0.1 through 10.0.2.2"
 complete -c portwrap -f -n $in_options -l map-root -d 'run COMMAND as uid/gid 0 inside the namespace'
@@ -52,4 +53,4 @@ complete -c portwrap -f -n $in_options -l version -d 'show version information a
 complete -c portwrap -f -n $in_options -l check -d 'check whether portwrap can run here, and exit'
 # COMMAND's name, then its own arguments, completed as for COMMAND itself.
 complete -c portwrap -n 'test (__portwrap_state) != value' -x \
-    -a '(__fish_complete_subcommand -p -P --host-port --guest-port --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --dns)'
+    -a '(__fish_complete_subcommand -p -P --host-port --guest-port --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --max-connections --dns)'

@@ -43,15 +43,20 @@ void PipePool::give_back(Pipe& pipe) noexcept
         return;
     --in_use_;
     ++returns_;
+    if (spare_.size() >= kMaxSpare && pipe.big) {
+        // Close a small spare rather than this big one.
+        for (auto it = spare_.begin(); it != spare_.end(); ++it)
+            if (!it->big) {
+                spare_.erase(it);
+                break;
+            }
+    }
     if (spare_.size() < kMaxSpare) {
         spare_.push_back(std::move(pipe));
-    } else {
-        if (pipe.big)
-            --big_;
-        pipe.read.reset();
-        pipe.write.reset();
+    } else if (pipe.big) {
+        --big_;
     }
-    pipe = Pipe();
+    pipe = Pipe();  // closes it unless it was kept
 }
 
 void PipePool::discard(Pipe& pipe) noexcept
@@ -65,16 +70,19 @@ void PipePool::discard(Pipe& pipe) noexcept
     pipe = Pipe();  // closes both ends
 }
 
-void PipePool::grow(Pipe& pipe) noexcept
+bool PipePool::grow(Pipe& pipe) noexcept
 {
-    if (pipe.big || big_ >= kMaxBig)
-        return;
+    if (pipe.big)
+        return true;
+    if (big_ >= kMaxBig)
+        return false;
     const int size = ::fcntl(pipe.write.get(), F_SETPIPE_SZ, kBigSize);
-    if (size > 0 && static_cast<size_t>(size) > pipe.capacity) {
-        pipe.capacity = static_cast<size_t>(size);
-        pipe.big = true;
-        ++big_;
-    }
+    if (size <= 0 || static_cast<size_t>(size) <= pipe.capacity)
+        return false;
+    pipe.capacity = static_cast<size_t>(size);
+    pipe.big = true;
+    ++big_;
+    return true;
 }
 
 }  // namespace portwrap

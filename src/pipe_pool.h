@@ -37,14 +37,15 @@ public:
     // Fills `pipe` (which holds none) with a spare pipe, else a new one. Returns 0, or
     // the errno of pipe2() (EMFILE, ENFILE: the caller waits and tries again later).
     int take(Pipe& pipe);
-    // Takes back an empty pipe: kept as a spare, or closed when there are enough.
+    // Takes back an empty pipe: kept as a spare, or closed when there are enough (a
+    // big one then takes the place of a small spare: busy connections want it back).
     void give_back(Pipe& pipe) noexcept;
     // Closes a pipe that may still hold bytes (its connection ended with data in
     // flight): those bytes must never reach another connection.
     void discard(Pipe& pipe) noexcept;
-    // Tries once to grow `pipe` to kBigSize; fails quietly past kMaxBig big pipes,
+    // Grows `pipe` to kBigSize. Returns false if it cannot: past kMaxBig big pipes,
     // above /proc/sys/fs/pipe-max-size or past the user's pipe page limits.
-    void grow(Pipe& pipe) noexcept;
+    bool grow(Pipe& pipe) noexcept;
 
     size_t in_use() const noexcept { return in_use_; }  // pipes held by connections
     size_t spare() const noexcept { return spare_.size(); }

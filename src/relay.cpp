@@ -245,10 +245,10 @@ Relay::Pump Relay::pump(Direction& d, size_t budget, size_t& moved)
             if (in > 0) {
                 d.in_pipe += static_cast<size_t>(in);
                 progress = true;
-                if (d.in_pipe == d.pipe.capacity && d.may_grow) {
-                    d.may_grow = false;  // one try per direction: a busy one
-                    pipes_.grow(d.pipe);
-                }
+                // A busy direction: it filled its pipe. It may get a small one again
+                // from the pool later; it stops trying once growing has failed.
+                if (d.in_pipe == d.pipe.capacity && d.may_grow && !d.pipe.big)
+                    d.may_grow = pipes_.grow(d.pipe);
             } else if (in == 0) {
                 d.end_of_input = true;
                 progress = true;

@@ -42,7 +42,7 @@ private:
         int from = -1, to = -1;
         PipePool::Pipe pipe;  // held only while in_pipe > 0 (and during a pump)
         size_t in_pipe = 0;   // bytes spliced in, not yet out
-        bool may_grow = true;  // not yet tried to make its pipe big
+        bool may_grow = true;  // growing a pipe has not failed for it yet
         bool end_of_input = false;
         bool shut_down = false;  // shutdown(to, SHUT_WR) done
         bool done() const { return shut_down; }

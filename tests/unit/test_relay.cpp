@@ -371,3 +371,27 @@ TEST_CASE("the pool keeps at most kMaxSpare pipes and never hands out one with d
     CHECK(errno == EAGAIN);
     pool.give_back(again);
 }
+
+TEST_CASE("a big pipe given back to a full pool takes the place of a small spare", "[relay]")
+{
+    PipePool pool;
+    std::vector<PipePool::Pipe> pipes(PipePool::kMaxSpare + 1);
+    for (auto& pipe : pipes)
+        REQUIRE(pool.take(pipe) == 0);
+    if (!pool.grow(pipes.back())) {
+        WARN("this kernel or user cannot grow a pipe to 1 MiB: nothing to check");
+        for (auto& pipe : pipes)
+            pool.give_back(pipe);
+        return;
+    }
+    CHECK(pipes.back().capacity == static_cast<size_t>(PipePool::kBigSize));
+    CHECK(pool.big() == 1);
+    for (auto& pipe : pipes)
+        pool.give_back(pipe);
+    CHECK(pool.spare() == PipePool::kMaxSpare);
+    CHECK(pool.big() == 1);  // kept; a small one was closed
+    PipePool::Pipe again;
+    REQUIRE(pool.take(again) == 0);
+    CHECK(again.big);  // the most recently given back comes first
+    pool.give_back(again);
+}

@@ -56,6 +56,8 @@ def put(name, text):
     os.rename(os.path.join(d, name + ".tmp"), os.path.join(d, name))
 socks, failed = [], 0
 for _ in range(n):
+    if time.monotonic() > deadline:
+        break
     try:
         socks.append(socket.create_connection(("127.0.0.1", port), timeout=5))
     except OSError:

@@ -42,8 +42,8 @@ _portwrap()
     local cur=${COMP_WORDS[COMP_CWORD]}
     local prev=
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local value_options='-p --host-port -P --guest-port --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --dns --stop-grace --leftover-grace'
-    local all_options='-p --host-port -P --guest-port --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --dns
+    local value_options='-p --host-port -P --guest-port --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --max-connections --dns --stop-grace --leftover-grace'
+    local all_options='-p --host-port -P --guest-port --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --max-connections --dns
         --allow-host-loopback --map-root --pid-ns --stop-grace --leftover-grace --no-forward-signals
         -v --verbose -h --help --version --check'
 
@@ -125,7 +125,7 @@ _portwrap()
         compopt -o nospace 2>/dev/null
         return 0
         ;;
-    -P | --guest-port | --ready-fd | --print-url)
+    -P | --guest-port | --ready-fd | --print-url | --max-connections)
         COMPREPLY=()  # a number: nothing to offer
         return 0
         ;;

@@ -9,7 +9,7 @@
 function __portwrap_takes_value -a word
     string match -qr -- '^-([^-pP][^pP]*)?[pP]$' $word; and return 0
     string match -qr -- '^--[^=]+$' $word; or return 1
-    set -l with_value host-port guest-port host-addr port-file print-url ready-fd control-socket port-driver dns stop-grace leftover-grace
+    set -l with_value host-port guest-port host-addr port-file print-url ready-fd control-socket port-driver max-connections dns stop-grace leftover-grace
     set -l flags allow-host-loopback map-root pid-ns no-forward-signals verbose help version check
     set -l name (string sub -s 3 -- $word)
     contains -- $name $with_value; and return 0
@@ -79,6 +79,7 @@ complete -c portwrap -f -n $in_options -l print-url -x -d 'once listening, print
 complete -c portwrap -n $in_options -l control-socket -r -F -d 'listen for portwrap ctl on an owner-only Unix socket'
 complete -c portwrap -f -n $in_options -l ready-fd -x -d 'when the forwards reach a server, write their host sides to FD'
 complete -c portwrap -f -n $in_options -l port-driver -x -a 'relay slirp' -d 'how the port is forwarded'
+complete -c portwrap -f -n $in_options -l max-connections -x -d 'connections each TCP forward keeps open at once (default 256, 0: no limit)'
 complete -c portwrap -f -n $in_options -l dns -x -a '10.0.2.3' -d 'a nameserver for COMMAND (repeatable)'
 complete -c portwrap -f -n $in_options -l allow-host-loopback -d "let COMMAND reach the host's 127.0.0.1 through 10.0.2.2"
 complete -c portwrap -f -n $in_options -l map-root -d 'run COMMAND as uid/gid 0 inside the namespace'

@@ -33,6 +33,7 @@ constexpr OptionSpec kOptions[] = {
     {'\0', "ready-fd", true},
     {'\0', "control-socket", true},
     {'\0', "port-driver", true},
+    {'\0', "max-connections", true},
     {'\0', "allow-host-loopback", false},
     {'\0', "dns", true},
     {'\0', "map-root", false},
@@ -85,8 +86,11 @@ Forwarding:
       --port-driver=DRIVER  how TCP is forwarded: 'relay' (the default:
                             portwrap relays each connection to
                             127.0.0.1:GUEST_PORT inside) or 'slirp' (libslirp
-                            forwards to 10.0.2.100:GUEST_PORT). UDP always goes
-                            through libslirp to 10.0.2.100:GUEST_PORT.
+                            forwards to 10.0.2.100:GUEST_PORT). UDP is always
+                            relayed by portwrap to 127.0.0.1:GUEST_PORT inside.
+      --max-connections=N   connections each TCP forward keeps open at once
+                            (default 256; 0: no limit); past it, new ones
+                            are reset at once. Relay driver only.
       --allow-host-loopback let COMMAND reach the host's 127.0.0.1 services
                             through 10.0.2.2 (blocked by default)
       --dns=ADDR            the nameserver COMMAND uses (repeatable); default:
@@ -287,7 +291,7 @@ ParseResult parse(const std::vector<std::string>& args)
         return RunCtl{std::vector<std::string>(args.begin() + 1, args.end())};
     Options options;
     std::vector<std::string> host_ports;
-    std::optional<std::string> guest_port, port_driver, ready_fd, stop_grace, leftover_grace;
+    std::optional<std::string> guest_port, port_driver, ready_fd, max_connections, stop_grace, leftover_grace;
     std::string host_addr = "127.0.0.1";
 
     // getopt_long wants a C argv, argv[0] included, and may write to it: a copy.
@@ -319,6 +323,7 @@ ParseResult parse(const std::vector<std::string>& args)
         case id("guest-port"): guest_port = value; break;
         case id("host-addr"): host_addr = value; break;
         case id("port-driver"): port_driver = value; break;
+        case id("max-connections"): max_connections = value; break;
         case id("port-file"): options.port_file = value; break;
         case id("ready-fd"): ready_fd = value; break;
         case id("dns"): options.dns.push_back(value); break;
@@ -413,6 +418,19 @@ ParseResult parse(const std::vector<std::string>& args)
         options.port_driver = PortDriver::Slirp;
     else if (port_driver && *port_driver != "relay")
         return UsageError{"invalid port driver '" + *port_driver + "': expected 'relay' or 'slirp'"};
+    if (max_connections) {
+        const auto& text = *max_connections;
+        size_t value = text.empty() || text.size() > 7 ? SIZE_MAX : 0;
+        for (char c : text)
+            value = value == SIZE_MAX || c < '0' || c > '9' ? SIZE_MAX : value * 10 + static_cast<size_t>(c - '0');
+        if (value > kMaxMaxConnections)
+            return UsageError{"invalid --max-connections '" + text + "': expected a number from 0 (no limit) to " +
+                              std::to_string(kMaxMaxConnections)};
+        if (options.port_driver == PortDriver::Slirp)
+            return UsageError{"--max-connections applies to the relay port driver only: with --port-driver=slirp, "
+                              "libslirp accepts the connections itself"};
+        options.max_connections = value;
+    }
     if (options.command.empty())
         return UsageError{"missing COMMAND to run"};
     return options;

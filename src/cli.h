@@ -1,6 +1,7 @@
 // Command-line parsing: argv -> Options. Pure: no I/O, no exit().
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -17,6 +18,10 @@ enum class PortDriver {
     Slirp,  // libslirp's hostfwd to 10.0.2.100:GUEST_PORT
 };
 
+// --max-connections when it is not given (docs/design.md, "Port drivers").
+constexpr size_t kDefaultMaxConnections = 256;
+constexpr size_t kMaxMaxConnections = 1'000'000;
+
 struct Options {
     // In -p order, each with its guest port (from -p HOST:GUEST or from -P).
     std::vector<forward::Spec> forwards;
@@ -28,6 +33,8 @@ struct Options {
     std::string control_socket;    // --control-socket: where `portwrap ctl` connects, or empty
     std::string print_url;         // --print-url: a URL template to print once listening, or empty
     PortDriver port_driver = PortDriver::Relay;
+    // --max-connections: open connections per relayed TCP forward (0: no limit)
+    size_t max_connections = kDefaultMaxConnections;
     bool allow_host_loopback = false;
     bool map_root = false;
     bool pid_ns = false;  // --pid-ns: the command runs in a new PID namespace, under a minimal init

@@ -60,8 +60,9 @@ bool refuse_elevated_privileges()
     return true;
 }
 
-// Each relayed connection holds six fds (two sockets, two pipes). The usual soft
-// limit of 1024 would cap the relay near 170 connections, so portwrap raises its own
+// Each relayed connection holds two fds (its sockets), and two more per direction while
+// data is in flight (a pipe). The usual soft limit of 1024 would cap the relay near 250
+// busy connections (or --max-connections of them), so portwrap raises its own
 // soft limit to the hard one — after clone(), so the command keeps the user's limits.
 void raise_fd_limit()
 {
@@ -156,7 +157,7 @@ int run(const cli::Options& options)
     // libslirp always runs: it is the namespace's way out (outbound traffic, DNS).
     SlirpSession slirp(launcher.take_tap(), options.allow_host_loopback);
     UniqueFd connector = connector_used ? launcher.take_connector_socket() : UniqueFd();
-    ForwardTable forwards(slirp, relay_driver, connector.get());
+    ForwardTable forwards(slirp, relay_driver, connector.get(), options.max_connections);
     std::vector<PollSource*> sources{&slirp, &forwards};
     PathJanitor janitor;  // removes Unix sockets and the port file when portwrap ends
     // A Unix socket just made: its owner file names this host (socket_owner.h); the

@@ -154,6 +154,21 @@ TEST_CASE("--port-driver chooses relay (the default) or slirp", "[cli]")
           "invalid port driver 'fast': expected 'relay' or 'slirp'");
 }
 
+TEST_CASE("--max-connections caps the relay's open connections per forward", "[cli]")
+{
+    CHECK(parse_ok({"-p", "1", "-P", "2", "c"}).max_connections == 256);
+    CHECK(parse_ok({"--max-connections=10", "-p", "1", "-P", "2", "c"}).max_connections == 10);
+    CHECK(parse_ok({"--max-connections", "0", "-p", "1", "-P", "2", "c"}).max_connections == 0);
+    CHECK(parse_ok({"--max-connections=1000000", "-p", "1", "-P", "2", "c"}).max_connections == 1'000'000);
+    for (const char* bad : {"", "-1", "1000001", "12x", "99999999999999999999"})
+        CHECK(usage_error({std::string("--max-connections=") + bad, "-p", "1", "-P", "2", "c"}) ==
+              "invalid --max-connections '" + std::string(bad) + "': expected a number from 0 (no limit) to 1000000");
+    CHECK(usage_error({"--port-driver=slirp", "--max-connections=5", "-p", "1", "-P", "2", "c"}) ==
+          "--max-connections applies to the relay port driver only: with --port-driver=slirp, libslirp accepts "
+          "the connections itself");
+    CHECK(help_text().find("--max-connections=N") != std::string::npos);
+}
+
 TEST_CASE("an option other than -p given twice: the last value counts", "[cli]")
 {
     Options options = parse_ok({"-p", "7", "-P", "2", "-P3", "--host-addr=127.0.0.2", "--host-addr", "127.0.0.3",

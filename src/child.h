@@ -8,6 +8,10 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <vector>
+
+#include "host_access.h"
+
 namespace portwrap {
 
 struct ChildPlan {
@@ -18,6 +22,7 @@ struct ChildPlan {
     int connector_socket;  // the connector's end of its socketpair; -1: no connector
     const char* resolv_conf;  // --dns: the resolv.conf to mount; nullptr: decide from the host's
     bool pid_namespace;    // cloned with CLONE_NEWPID: become the init, fork the command
+    const std::vector<host_access::GuestListener>* to_host;  // -T: listeners to make and pass
 };
 
 [[noreturn]] void run_child(const ChildPlan& plan) noexcept;

@@ -81,6 +81,11 @@ Relay::Relay(UniqueFd listener, uint16_t guest_port, int connector_socket)
     ::setsockopt(listener_.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
 }
 
+Relay::Relay(UniqueFd listener, Target target) : Relay(std::move(listener), 0, -1)
+{
+    target_ = std::move(target);
+}
+
 Relay::~Relay() = default;
 
 void Relay::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)
@@ -174,10 +179,12 @@ void Relay::accept_connections()
                 return;
             continue;
         }
-        c.guest = connector::request_connection(connector_, guest_port_);
+        c.guest = target_.open ? target_.open() : connector::request_connection(connector_, guest_port_);
         if (!c.guest) {
             error = errno;
-            const std::string what = "connect to 127.0.0.1:" + std::to_string(guest_port_) + " inside the namespace";
+            const std::string what = "connect to " + (target_.open ? target_.description
+                                                                   : "127.0.0.1:" + std::to_string(guest_port_) +
+                                                                         " inside the namespace");
             if (give_up(what.c_str(), error))
                 return;
             continue;

@@ -7,7 +7,9 @@
 #include <sys/epoll.h>
 
 #include <cstdint>
+#include <functional>
 #include <list>
+#include <string>
 #include <vector>
 
 #include "poll_source.h"
@@ -21,6 +23,15 @@ public:
     // 127.0.0.1:guest_port inside through the connector at `connector_socket`, which
     // the caller owns and keeps open while the relay runs.
     Relay(UniqueFd listener, uint16_t guest_port, int connector_socket);
+    // Another target for each accepted connection (-T: a port on the host's loopback,
+    // host_access_relays.h): `open` returns a non-blocking socket, its connect possibly
+    // in progress, or an invalid fd with errno set; `description` names the target in
+    // log lines ("127.0.0.1:8081 on the host").
+    struct Target {
+        std::function<UniqueFd()> open;
+        std::string description;
+    };
+    Relay(UniqueFd listener, Target target);
     ~Relay() override;
 
     void fill(std::vector<pollfd>& fds, uint32_t& timeout_ms) override;
@@ -72,6 +83,7 @@ private:
     int connector_;  // the caller's
     UniqueFd epoll_;
     uint16_t guest_port_;
+    Target target_;  // when set, replaces the connector
     size_t listener_index_ = SIZE_MAX;
     size_t epoll_index_ = SIZE_MAX;
     int64_t accept_paused_until_ms_ = 0;  // after running out of fds: stop polling the listener briefly

@@ -1,0 +1,46 @@
+// --jupyterhub: what a single-user server started by JupyterHub's spawner needs, read
+// from the environment the spawner gives it. Pure: the environment comes in through
+// a lookup function.
+//
+//   JUPYTERHUB_SERVICE_URL   http://127.0.0.1:PORT/user/NAME/: the hub's proxy and
+//                            health check connect to PORT on the host, so portwrap
+//                            listens on exactly that address and port and forwards it
+//                            to the same port inside (on 127.0.0.1 there).
+//   JUPYTERHUB_API_URL       http://127.0.0.1:8081/hub/api: made reachable inside at
+//   JUPYTERHUB_ACTIVITY_URL  the same address through a -T forward, when it is on the
+//                            host's loopback; a hub elsewhere is reached through
+//                            libslirp like any outside address.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "forward_spec.h"
+#include "host_access.h"
+
+namespace portwrap::jupyterhub {
+
+struct Plan {
+    forward::Spec service;                  // the server's port: host side -> same port inside
+    std::vector<host_access::Spec> to_host;  // the hub's API (and activity) on host loopback
+    std::vector<std::string> outside;        // hub addresses reached through libslirp instead
+    // Set when the server must bind elsewhere inside than the URL says (the URL names
+    // an address that is not 127.0.0.1): the URL as the command gets it.
+    std::string service_url_inside;
+};
+
+// Returns the value of an environment variable, or nullptr.
+using Lookup = std::function<const char*(const char*)>;
+
+// The plan for the environment `getenv` shows, or one line saying what is wrong and
+// what to set (without the "portwrap: " prefix).
+std::variant<Plan, std::string> plan(const Lookup& getenv);
+
+// One line per forward, for --check and -v: "127.0.0.1:40123 -> port 40123 inside (the
+// single-user server)", "127.0.0.1:8081 inside -> the host's 127.0.0.1:8081 (hub API)".
+std::vector<std::string> describe(const Plan& plan);
+
+}  // namespace portwrap::jupyterhub

@@ -180,4 +180,26 @@ std::vector<std::string> describe(const Plan& plan)
     return lines;
 }
 
+std::optional<self_check::Item> check_item(const Lookup& getenv)
+{
+    if (!getenv(kServiceUrl) && !getenv(kApiUrl))
+        return std::nullopt;
+    self_check::Item item{self_check::Status::Ok, "jupyterhub", "", ""};
+    auto planned = plan(getenv);
+    if (const auto* error = std::get_if<std::string>(&planned)) {
+        // A plain launch still works; only --jupyterhub would fail.
+        item.status = self_check::Status::Warning;
+        const std::string what = error->substr(std::string("--jupyterhub: ").size());
+        const size_t colon = what.find(": ");
+        item.detail = "--jupyterhub would fail: " + what.substr(0, colon);
+        item.fix = colon == std::string::npos ? "see portwrap(1), --jupyterhub" : what.substr(colon + 2);
+        return item;
+    }
+    item.detail = "--jupyterhub would forward ";
+    const auto lines = describe(std::get<Plan>(planned));
+    for (size_t i = 0; i < lines.size(); ++i)
+        item.detail += (i ? "; " : "") + lines[i];
+    return item;
+}
+
 }  // namespace portwrap::jupyterhub

@@ -14,12 +14,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "forward_spec.h"
 #include "host_access.h"
+#include "self_check.h"
 
 namespace portwrap::jupyterhub {
 
@@ -42,5 +44,10 @@ std::variant<Plan, std::string> plan(const Lookup& getenv);
 // One line per forward, for --check and -v: "127.0.0.1:40123 -> port 40123 inside (the
 // single-user server)", "127.0.0.1:8081 inside -> the host's 127.0.0.1:8081 (hub API)".
 std::vector<std::string> describe(const Plan& plan);
+
+// --check's "jupyterhub" item: what --jupyterhub would forward in this environment
+// (a warning with the fix when it would fail). Nothing when neither
+// JUPYTERHUB_SERVICE_URL nor JUPYTERHUB_API_URL is set: not a spawner's environment.
+std::optional<self_check::Item> check_item(const Lookup& getenv);
 
 }  // namespace portwrap::jupyterhub

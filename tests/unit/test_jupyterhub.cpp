@@ -98,3 +98,27 @@ TEST_CASE("--jupyterhub fails with one line saying what to set", "[jupyterhub]")
     env["JUPYTERHUB_SERVICE_URL"] = "http://127.0.0.1:0/";
     CHECK(plan_error(env).find("is not a URL") != std::string::npos);
 }
+
+TEST_CASE("--check: a jupyterhub item only in a spawner's environment", "[jupyterhub]")
+{
+    const auto check = [](const Env& env) {
+        return jupyterhub::check_item([&](const char* name) -> const char* {
+            auto it = env.find(name);
+            return it == env.end() ? nullptr : it->second.c_str();
+        });
+    };
+    CHECK_FALSE(check({}).has_value());
+    auto item = check(kStock);
+    REQUIRE(item.has_value());
+    CHECK(item->status == self_check::Status::Ok);
+    CHECK(self_check::format_item(*item) ==
+          "ok      jupyterhub: --jupyterhub would forward 127.0.0.1:40123 -> port 40123 inside (the single-user "
+          "server); 127.0.0.1:8081 inside -> the host's 127.0.0.1:8081 (the hub API)");
+    Env env = kStock;
+    env.erase("JUPYTERHUB_SERVICE_URL");
+    item = check(env);
+    REQUIRE(item.has_value());
+    CHECK(item->status == self_check::Status::Warning);
+    CHECK(item->detail == "--jupyterhub would fail: JUPYTERHUB_SERVICE_URL is not set");
+    CHECK(item->fix.find("c.Spawner.cmd") != std::string::npos);
+}

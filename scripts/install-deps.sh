@@ -25,6 +25,8 @@ packages=(
     scdoc man-db
     # tests/integration/test-jupyter.sh: a real Jupyter server, a kernel, its websocket
     jupyter-server python3-jupyter-server python3-ipykernel python3-websocket
+    # tests/integration/test-jupyterhub.sh: JupyterHub 3.0, its proxy, the classic notebook app
+    jupyterhub node-configurable-http-proxy python3-notebook
     # tests/install: the bash, zsh and fish completions; systemd-analyze for the unit example
     bash-completion zsh fish systemd
 )

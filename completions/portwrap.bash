@@ -12,8 +12,8 @@ _portwrap()
     local cur=${COMP_WORDS[COMP_CWORD]}
     local prev=
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local value_options='-p --host-port -P --guest-port --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --dns'
-    local all_options='-p --host-port -P --guest-port --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --dns
+    local value_options='-p --host-port -P --guest-port -T --to-host --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --dns'
+    local all_options='-p --host-port -P --guest-port -T --to-host --jupyterhub --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --dns
         --allow-host-loopback --map-root --pid-ns -v --verbose -h --help --version --check'
 
     # Find where COMMAND starts. bash splits "--opt=value" into "--opt" "=" "value".

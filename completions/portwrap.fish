@@ -18,7 +18,7 @@ function __portwrap_state
             case --
                 echo command
                 return
-            case -p -P --host-port --guest-port --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --dns
+            case -p -P -T --host-port --guest-port --to-host --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --dns
                 set expect_value 1
             case '-*'
             case '*'
@@ -36,6 +36,8 @@ end
 set -l in_options 'test (__portwrap_state) != command'
 complete -c portwrap -f -n $in_options -s p -l host-port -x -d 'a forward: HOST_PORT, HOST_PORT:GUEST_PORT[/udp] or unix:PATH:GUEST_PORT'
 complete -c portwrap -f -n $in_options -s P -l guest-port -x -d 'port inside the namespace for a single -p HOST_PORT'
+complete -c portwrap -f -n $in_options -s T -l to-host -x -d "one TCP port of the host's loopback, reachable inside: [GUEST_ADDR:]GUEST_PORT[:HOST_PORT]"
+complete -c portwrap -f -n $in_options -l jupyterhub -d "JupyterHub's single-user server: forwards from the spawner's environment"
 complete -c portwrap -f -n $in_options -l host-addr -x -a '127.0.0.1 0.0.0.0 ::1 ::' -d 'host address for forwards that name none'
 complete -c portwrap -n $in_options -l port-file -r -F -d 'write the host side of each forward to FILE'
 complete -c portwrap -f -n $in_options -l print-url -x -d 'once listening, print TEMPLATE with {host} and {port} filled in'
@@ -52,4 +54,4 @@ complete -c portwrap -f -n $in_options -l version -d 'show version information a
 complete -c portwrap -f -n $in_options -l check -d 'check whether portwrap can run here, and exit'
 # COMMAND's name, then its own arguments, completed as for COMMAND itself.
 complete -c portwrap -n 'test (__portwrap_state) != value' -x \
-    -a '(__fish_complete_subcommand -p -P --host-port --guest-port --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --dns)'
+    -a '(__fish_complete_subcommand -p -P -T --host-port --guest-port --to-host --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --dns)'

@@ -129,7 +129,7 @@ std::string add_hub_address(const char* name, const std::string& text, Plan& pla
 
 }  // namespace
 
-std::variant<Plan, std::string> plan(const Lookup& getenv)
+std::variant<Plan, std::string> plan(const Lookup& getenv, const std::string& inside_address)
 {
     Plan result;
     const char* service = getenv(kServiceUrl);
@@ -146,7 +146,7 @@ std::variant<Plan, std::string> plan(const Lookup& getenv)
     if (std::string error = parse_url(kServiceUrl, service, url); !error.empty())
         return "--jupyterhub: " + error;
     // The host side listens where the URL says (the hub's proxy connects there); inside,
-    // the server is told to bind 127.0.0.1, where portwrap's relay connects.
+    // the server is told to bind where the forward delivers (0.0.0.0 covers it all).
     std::string host = url.host == "localhost" ? "127.0.0.1" : url.host.empty() ? "0.0.0.0" : url.host;
     bool ipv6 = false;
     if (!is_numeric(host, &ipv6))
@@ -157,8 +157,8 @@ std::variant<Plan, std::string> plan(const Lookup& getenv)
     result.service.host_addr = host;
     result.service.host_port = url.port;
     result.service.guest_port = url.port;
-    if (host != "127.0.0.1" && host != "0.0.0.0")
-        result.service_url_inside = url.scheme + "://127.0.0.1:" + std::to_string(url.port) + url.rest;
+    if (host != inside_address && host != "0.0.0.0")
+        result.service_url_inside = url.scheme + "://" + inside_address + ":" + std::to_string(url.port) + url.rest;
 
     if (std::string error = add_hub_address(kApiUrl, api, result); !error.empty())
         return "--jupyterhub: " + error;

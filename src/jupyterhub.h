@@ -29,8 +29,8 @@ struct Plan {
     forward::Spec service;                  // the server's port: host side -> same port inside
     std::vector<host_access::Spec> to_host;  // the hub's API (and activity) on host loopback
     std::vector<std::string> outside;        // hub addresses reached through libslirp instead
-    // Set when the server must bind elsewhere inside than the URL says (the URL names
-    // an address that is not 127.0.0.1): the URL as the command gets it.
+    // Set when the server must bind elsewhere inside than the URL says: the URL as
+    // the command gets it, with the address where the forward delivers.
     std::string service_url_inside;
 };
 
@@ -38,8 +38,10 @@ struct Plan {
 using Lookup = std::function<const char*(const char*)>;
 
 // The plan for the environment `getenv` shows, or one line saying what is wrong and
-// what to set (without the "portwrap: " prefix).
-std::variant<Plan, std::string> plan(const Lookup& getenv);
+// what to set (without the "portwrap: " prefix). `inside_address`: where the server
+// must listen inside for the forward to reach it (127.0.0.1 with the relay port
+// driver; 0.0.0.0 with the slirp driver, which delivers to tap0's address).
+std::variant<Plan, std::string> plan(const Lookup& getenv, const std::string& inside_address = "127.0.0.1");
 
 // One line per forward, for --check and -v: "127.0.0.1:40123 -> port 40123 inside (the
 // single-user server)", "127.0.0.1:8081 inside -> the host's 127.0.0.1:8081 (hub API)".

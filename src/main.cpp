@@ -115,7 +115,10 @@ UniqueFd take_ready_fd(int fd)
 // what goes into the command's environment besides the host sides.
 std::string apply_jupyterhub(cli::Options& options)
 {
-    auto planned = jupyterhub::plan([](const char* name) { return static_cast<const char*>(::getenv(name)); });
+    // The relay delivers to 127.0.0.1 inside; libslirp's hostfwd to tap0's address.
+    const std::string inside = options.port_driver == cli::PortDriver::Slirp ? "0.0.0.0" : "127.0.0.1";
+    auto planned =
+        jupyterhub::plan([](const char* name) { return static_cast<const char*>(::getenv(name)); }, inside);
     if (const auto* error = std::get_if<std::string>(&planned))
         throw Error(*error);
     const jupyterhub::Plan& plan = std::get<jupyterhub::Plan>(planned);

@@ -88,6 +88,11 @@ Relay::Relay(UniqueFd listener, Target target) : Relay(std::move(listener), 0, -
 
 Relay::~Relay() = default;
 
+std::string Relay::target_name() const
+{
+    return target_.open ? target_.description : "127.0.0.1:" + std::to_string(guest_port_) + " inside the namespace";
+}
+
 void Relay::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)
 {
     listener_index_ = SIZE_MAX;
@@ -182,9 +187,7 @@ void Relay::accept_connections()
         c.guest = target_.open ? target_.open() : connector::request_connection(connector_, guest_port_);
         if (!c.guest) {
             error = errno;
-            const std::string what = "connect to " + (target_.open ? target_.description
-                                                                   : "127.0.0.1:" + std::to_string(guest_port_) +
-                                                                         " inside the namespace");
+            const std::string what = "connect to " + target_name();
             if (give_up(what.c_str(), error))
                 return;
             continue;
@@ -294,7 +297,7 @@ void Relay::service(Connection& c, uint32_t events, bool guest_socket, size_t& m
         if (error == EINPROGRESS || error == EALREADY)
             return;
         if (error != 0) {
-            log::info("connection to 127.0.0.1:%u inside the namespace failed: %s", guest_port_, std::strerror(error));
+            log::info("connection to %s failed: %s", target_name().c_str(), std::strerror(error));
             close_connection(c, true);
             return;
         }

@@ -78,6 +78,8 @@ private:
     // guest's when guest_socket), or with no events when it is in again_.
     void service(Connection& connection, uint32_t events, bool guest_socket, size_t& moved);
     void close_connection(Connection& connection, bool reset) noexcept;
+    // Where accepted connections go, for log lines.
+    std::string target_name() const;
 
     UniqueFd listener_;
     int connector_;  // the caller's

@@ -122,3 +122,15 @@ TEST_CASE("--check: a jupyterhub item only in a spawner's environment", "[jupyte
     CHECK(item->detail == "--jupyterhub would fail: JUPYTERHUB_SERVICE_URL is not set");
     CHECK(item->fix.find("c.Spawner.cmd") != std::string::npos);
 }
+
+TEST_CASE("with the slirp port driver the server binds 0.0.0.0 inside", "[jupyterhub]")
+{
+    auto result = jupyterhub::plan(
+        [](const char* name) -> const char* {
+            auto it = kStock.find(name);
+            return it == kStock.end() ? nullptr : it->second.c_str();
+        },
+        "0.0.0.0");
+    REQUIRE(std::holds_alternative<jupyterhub::Plan>(result));
+    CHECK(std::get<jupyterhub::Plan>(result).service_url_inside == "http://0.0.0.0:40123/user/ada/");
+}

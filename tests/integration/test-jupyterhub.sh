@@ -81,6 +81,27 @@ chown -R "$user:" "$hubdir"
 # configurable-http-proxy needs Debian's node modules when node is not Debian's.
 node_path=/usr/share/nodejs:/usr/lib/nodejs
 
+# ---------------------------------------------------------------- before the hub: --check, the errors
+# What the spawner will give the server, as --check and --jupyterhub read it.
+spawner_env=("JUPYTERHUB_SERVICE_URL=http://127.0.0.1:$private/user/$user/"
+    "JUPYTERHUB_API_URL=http://127.0.0.1:$hub_port/hub/api")
+PW_INNER=(env "${spawner_env[@]}")
+pw_run --check
+PW_INNER=()
+expect_eq "--check in the spawner's environment shows what --jupyterhub would forward" \
+    "ok      jupyterhub: --jupyterhub would forward 127.0.0.1:$private -> port $private inside (the single-user server); 127.0.0.1:$hub_port inside -> the host's 127.0.0.1:$hub_port (the hub API)" \
+    "$(grep '^ok      jupyterhub: ' "$PW_OUT")"
+PW_INNER=(env "${spawner_env[1]}")
+pw_run --jupyterhub -- true
+PW_INNER=()
+expect_status "--jupyterhub without JUPYTERHUB_SERVICE_URL" 125
+expect_one_error_line "--jupyterhub without JUPYTERHUB_SERVICE_URL" "JUPYTERHUB_SERVICE_URL is not set" "c.Spawner.cmd"
+PW_INNER=(env "${spawner_env[0]}" "JUPYTERHUB_API_URL=http://10.0.2.15:$hub_port/hub/api")
+pw_run --jupyterhub -- true
+PW_INNER=()
+expect_status "--jupyterhub with a hub inside libslirp's network" 125
+expect_one_error_line "--jupyterhub with a hub inside libslirp's network" "10.0.2.0/24" "hub_connect_ip"
+
 # ---------------------------------------------------------------- start the hub
 # portwrap is found on PATH by the spawner (PATH is in its env_keep).
 start_helper "$PW_TMP/hub.log" runuser -u "$user" -- env -C "$hubdir" "PATH=$PW_TMP/bin:$PW_STD_PATH" \

@@ -2,27 +2,46 @@
 # share/fish/vendor_completions.d/portwrap.fish.
 # Before COMMAND: portwrap's options; from COMMAND on: COMMAND's own completion.
 
+# Whether WORD, one of portwrap's options, takes the next word as its value. As
+# getopt_long reads them: a group of short options does when it ends in the first
+# letter that takes a value (-p, -vp, -T); a long option may be any prefix that names
+# only it (--host-a is --host-addr).
+function __portwrap_takes_value -a word
+    string match -qr -- '^-([^-pPT][^pPT]*)?[pPT]$' $word; and return 0
+    string match -qr -- '^--[^=]+$' $word; or return 1
+    set -l with_value host-port guest-port to-host host-addr port-file print-url ready-fd control-socket port-driver dns
+    set -l flags jupyterhub allow-host-loopback map-root pid-ns verbose help version check
+    set -l name (string sub -s 3 -- $word)
+    contains -- $name $with_value; and return 0
+    contains -- $name $flags; and return 1
+    set -l matches
+    for option in $with_value $flags
+        test (string sub -l (string length -- $name) -- $option) = $name; and set -a matches $option
+    end
+    test (count $matches) -eq 1; and contains -- $matches[1] $with_value
+end
+
 # Prints where the word being completed is: 'options' (portwrap's options, or the
-# command's name), 'value' (the value of an option such as -p), or 'command' (an
-# argument of COMMAND).
-function __portwrap_state
+# command's name), 'value' (the value of an option such as -p), or 'command N' (an
+# argument of COMMAND, whose name is the Nth word after "portwrap").
+function __portwrap_where
     set -l words (commandline -opc)
     set -e words[1]
     set -l expect_value 0
-    for word in $words
+    for i in (seq (count $words))
+        set -l word $words[$i]
         if test $expect_value = 1
             set expect_value 0
             continue
         end
         switch $word
             case --
-                echo command
+                echo command (math $i + 1)
                 return
-            case -p -P -T --host-port --guest-port --to-host --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --dns
-                set expect_value 1
             case '-*'
+                __portwrap_takes_value $word; and set expect_value 1
             case '*'
-                echo command
+                echo command $i
                 return
         end
     end
@@ -31,6 +50,24 @@ function __portwrap_state
     else
         echo options
     end
+end
+
+function __portwrap_state
+    string split -f1 ' ' -- (__portwrap_where)
+end
+
+# Prints COMMAND's words up to the one being completed, one a line (only that one
+# while COMMAND's name is being typed), for __fish_complete_subcommand.
+function __portwrap_command
+    set -l where (string split ' ' -- (__portwrap_where))
+    set -l words (commandline -opc)
+    set -e words[1]
+    if test "$where[1]" = command
+        for word in $words[$where[2]..-1]
+            printf '%s\n' $word
+        end
+    end
+    printf '%s\n' (commandline -ct)
 end
 
 set -l in_options 'test (__portwrap_state) != command'
@@ -54,4 +91,4 @@ complete -c portwrap -f -n $in_options -l version -d 'show version information a
 complete -c portwrap -f -n $in_options -l check -d 'check whether portwrap can run here, and exit'
 # COMMAND's name, then its own arguments, completed as for COMMAND itself.
 complete -c portwrap -n 'test (__portwrap_state) != value' -x \
-    -a '(__fish_complete_subcommand -p -P -T --host-port --guest-port --to-host --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --dns)'
+    -a '(__fish_complete_subcommand --commandline (__portwrap_command))'

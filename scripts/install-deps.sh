@@ -19,6 +19,8 @@ packages=(
     libnss-extrausers
     # scripts/fuzz.sh: clang with libFuzzer and the sanitizer runtimes; llvm-symbolizer for the reports
     clang libclang-rt-14-dev llvm
+    # tests/integration/test-elevated-copy.sh: setcap, for a copy of portwrap with a file capability
+    libcap2-bin
     # tests/integration/test-dns.sh: a resolver on a loopback address
     dnsmasq-base
     # the man page: scdoc turns docs/portwrap.1.scd into roff at build time; man -l checks it

@@ -49,8 +49,12 @@ struct UsageError {
 
 using ParseResult = std::variant<Options, ShowHelp, ShowVersion, UsageError, RunCheck, RunCtl>;
 
+// The words are read by getopt_long, as GNU tools read them: grouped short options
+// (-vp 9876), long options shortened to a prefix that names only them (--host-p).
 // Options end at the first word that is not an option (or after "--"); that word
-// and everything after it is the command, passed through untouched.
+// and everything after it is the command, passed through untouched. The words are
+// argv's (without argv[0]), so none holds a NUL. Calls may follow one another freely,
+// but not run at the same time on two threads: getopt_long's state is global.
 ParseResult parse(const std::vector<std::string>& args);
 
 // Parses a TCP port, 1..65535. Returns 0 for anything else.

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "namespace_processes.h"
 #include "path_janitor.h"
+#include "path_safety.h"
 #include "readiness.h"
 #include "forward_table.h"
 #include "control_server.h"
@@ -40,6 +41,7 @@
 #include "self_check_probe.h"
 #include "signals.h"
 #include "slirp_session.h"
+#include "socket_owner.h"
 
 namespace {
 
@@ -49,13 +51,17 @@ using namespace portwrap;
 constexpr int kLeftoverGraceMs = 2000;
 
 // portwrap is built to run with the user's own privileges. Installed setuid, setgid
-// or with file capabilities it would create namespaces and write id maps with powers
-// the user does not have; refuse instead of guessing what is safe.
-void refuse_elevated_privileges()
+// or with file capabilities it would create namespaces, write id maps, and connect to
+// sockets (`ctl`) with powers the user does not have. So before anything else — before
+// the arguments are read, for every mode, --help and --version included — a copy that
+// the kernel started with elevated privileges (AT_SECURE) refuses to run.
+bool refuse_elevated_privileges()
 {
-    if (::getauxval(AT_SECURE) != 0)
-        throw Error("refusing to run with elevated privileges (setuid, setgid or file capabilities): "
-                    "install portwrap as a plain executable (chmod 0755, no setcap)");
+    if (::getauxval(AT_SECURE) == 0)
+        return false;
+    log::error("refusing to run with elevated privileges (setuid, setgid or file capabilities): "
+               "install portwrap as a plain executable (chmod 0755, no setcap)");
+    return true;
 }
 
 // Each relayed connection holds six fds (two sockets, two pipes). The usual soft
@@ -134,7 +140,6 @@ std::string apply_jupyterhub(cli::Options& options)
 
 int run(cli::Options options)
 {
-    refuse_elevated_privileges();
     log::set_verbose(options.verbose);
     log::install_glib_handler();
     const std::string extra_environment = options.jupyterhub ? apply_jupyterhub(options) : "";
@@ -180,11 +185,21 @@ int run(cli::Options options)
     HostAccessRelays to_host(launcher.take_to_host_listeners(), options.to_host, owner_of);
     std::vector<PollSource*> sources{&slirp, &forwards, &to_host};
     PathJanitor janitor;  // removes Unix sockets and the port file when portwrap ends
+    // A Unix socket just made: its owner file names this host (socket_owner.h); the
+    // janitor removes the socket, then the owner file.
+    auto own_unix_socket = [&janitor](const std::string& path) {
+        janitor.add(path);
+        socket_owner::write(path);
+        janitor.add(socket_owner::path_for(path));
+    };
     std::vector<std::string> host_sides;
+    std::vector<std::string> given_addresses{options.host_addr};  // what ctl add may bind besides loopback
     for (const forward::Spec& spec : options.forwards) {
         const std::string where = forwards.add(spec);
         if (!spec.unix_path.empty())
-            janitor.add(spec.unix_path);
+            own_unix_socket(spec.unix_path);
+        else
+            given_addresses.push_back(spec.host_addr);
         if (spec.unix_path.empty() && spec.host_port == 0)
             log::notice("listening on %s, forwarded to port %u inside", where.c_str(), spec.guest_port);
         host_sides.push_back(where);
@@ -195,11 +210,13 @@ int run(cli::Options options)
     if (!options.control_socket.empty()) {
         forward::Spec socket_spec;
         socket_spec.unix_path = options.control_socket;
-        control.emplace(host_endpoint::listen_tcp(socket_spec), forwards, options.host_addr);
-        janitor.add(options.control_socket);
+        control.emplace(host_endpoint::listen_tcp(socket_spec), forwards, options.host_addr, given_addresses);
+        own_unix_socket(options.control_socket);
         log::info("control socket: %s", options.control_socket.c_str());
     }
     if (!options.port_file.empty()) {
+        // A script trusts the ports it reads there: nobody else may swap the file.
+        path_safety::check_parents(options.port_file, "cannot write the port file " + options.port_file, ::geteuid());
         write_port_file(options.port_file, host_sides);
         janitor.add(options.port_file);
     }
@@ -242,6 +259,8 @@ int run(cli::Options options)
 
 int main(int argc, char** argv)
 {
+    if (refuse_elevated_privileges())
+        return kExitSetupFailure;
     const cli::ParseResult parsed = cli::parse(std::vector<std::string>(argv + 1, argv + argc));
     if (const auto* usage = std::get_if<cli::UsageError>(&parsed)) {
         log::error("%s (see 'portwrap --help')", usage->message.c_str());

@@ -4,13 +4,13 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "error.h"
+#include "fd_closing.h"
 
 namespace portwrap {
 
@@ -67,8 +67,7 @@ void PathJanitor::start()
 void PathJanitor::serve(int wake_fd, const std::vector<Entry>& entries) noexcept
 {
     // Hold nothing else of portwrap's: no listening socket may stay open through us.
-    ::syscall(SYS_close_range, 0, wake_fd - 1, 0);
-    ::syscall(SYS_close_range, wake_fd + 1, ~0U, 0);
+    fd_closing::close_fds_except(0, {wake_fd});
     // Signals meant for portwrap (Ctrl-C to its process group, a `pkill portwrap`,
     // which matches this copy too) must not end us before portwrap: we end with it.
     for (int signo : {SIGINT, SIGQUIT, SIGHUP, SIGTERM, SIGUSR1, SIGUSR2})

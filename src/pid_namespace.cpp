@@ -3,7 +3,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,21 +11,11 @@
 
 #include "error.h"
 #include "exit_status.h"
+#include "fd_closing.h"
 #include "signals.h"
 
 namespace portwrap::pid_namespace {
 namespace {
-
-// The init execs nothing, so portwrap's close-on-exec fds would stay open in it for
-// the command's whole life: the handshake socket above all, whose end-of-file tells
-// portwrap that the command's exec succeeded.
-void close_fds_from_3() noexcept
-{
-    if (::syscall(SYS_close_range, 3u, ~0u, 0u) == 0)
-        return;
-    for (int fd = 3; fd < 65536; ++fd)  // kernels before 5.9: no close_range
-        ::close(fd);
-}
 
 int64_t now_ms() noexcept
 {
@@ -84,7 +73,10 @@ void raise_in_command(const sigset_t& taken) noexcept
 
 void run_init(pid_t command) noexcept
 {
-    close_fds_from_3();
+    // The init execs nothing, so portwrap's close-on-exec fds would stay open in it for
+    // the command's whole life: the handshake socket above all, whose end-of-file tells
+    // portwrap that the command's exec succeeded.
+    fd_closing::close_fds_except(3, {});
     const sigset_t handled = signals::handled_set();
     int command_status = 0;
     bool command_ended = false;

@@ -535,6 +535,8 @@ TEST_CASE("--stop-grace, --leftover-grace and --no-forward-signals set the stop 
     REQUIRE(std::holds_alternative<UsageError>(bad));
     CHECK(std::get<UsageError>(bad).message ==
           "invalid --stop-grace 'soon': expected seconds from 0 to 3600, such as 10 or 0.5");
+}
+
 TEST_CASE("-T/--to-host: repeatable, each a loopback port of the host", "[cli]")
 {
     Options options = parse_ok({"-T", "8081", "--to-host=127.0.0.1:5432:15432", "-T[::1]:9", "-p", "1", "-P", "2", "c"});

@@ -27,6 +27,8 @@ packages=(
     jupyter-server python3-jupyter-server python3-ipykernel python3-websocket
     # tests/install: the bash, zsh and fish completions; systemd-analyze for the unit example
     bash-completion zsh fish systemd
+    # scripts/coverage.sh: the line coverage table of src/
+    gcovr
 )
 
 if [[ $(id -u) -ne 0 ]]; then

@@ -33,6 +33,8 @@ packages=(
     jupyterhub node-configurable-http-proxy python3-notebook
     # tests/install: the bash, zsh and fish completions; systemd-analyze for the unit example
     bash-completion zsh fish systemd
+    # scripts/coverage.sh: the line coverage table of src/
+    gcovr
 )
 
 if [[ $(id -u) -ne 0 ]]; then

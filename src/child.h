@@ -6,7 +6,10 @@
 #pragma once
 
 #include <signal.h>
+#include <linux/filter.h>
 #include <sys/types.h>
+
+#include <vector>
 
 namespace portwrap {
 
@@ -18,6 +21,8 @@ struct ChildPlan {
     int connector_socket;  // the connector's end of its socketpair; -1: no connector
     const char* resolv_conf;  // --dns: the resolv.conf to mount; nullptr: decide from the host's
     bool pid_namespace;    // cloned with CLONE_NEWPID: become the init, fork the command
+    // The handoff driver's filter (handoff_filter.h), built before clone(); nullptr: none.
+    const std::vector<sock_filter>* handoff_filter = nullptr;
 };
 
 [[noreturn]] void run_child(const ChildPlan& plan) noexcept;

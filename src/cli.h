@@ -12,8 +12,10 @@ namespace portwrap::cli {
 
 // How the published port reaches the namespace (docs/design.md, "Port drivers").
 enum class PortDriver {
-    Relay,  // portwrap accepts and splices to 127.0.0.1:GUEST_PORT inside (default)
-    Slirp,  // libslirp's hostfwd to 10.0.2.100:GUEST_PORT
+    Auto,     // handoff where this kernel supports it, else relay (the default)
+    Handoff,  // the server's bind() inside gets a host socket (handoff_filter.h)
+    Relay,    // portwrap accepts and splices to 127.0.0.1:GUEST_PORT inside
+    Slirp,    // libslirp's hostfwd to 10.0.2.100:GUEST_PORT
 };
 
 struct Options {
@@ -26,7 +28,7 @@ struct Options {
     std::vector<std::string> dns;  // --dns, in order: the command's nameservers
     std::string control_socket;    // --control-socket: where `portwrap ctl` connects, or empty
     std::string print_url;         // --print-url: a URL template to print once listening, or empty
-    PortDriver port_driver = PortDriver::Relay;
+    PortDriver port_driver = PortDriver::Auto;
     bool allow_host_loopback = false;
     bool map_root = false;
     bool pid_ns = false;  // --pid-ns: the command runs in a new PID namespace, under a minimal init

@@ -1,5 +1,11 @@
 #include "forward_table.h"
 
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
 #include "error.h"
 #include "host_endpoint.h"
 #include "log.h"
@@ -14,6 +20,11 @@ struct ForwardTable::Forward {
     std::string host_side;   // as bound, "/udp" appended for UDP
     std::unique_ptr<Relay> relay;
     std::unique_ptr<UdpRelay> udp;  // neither: a libslirp hostfwd
+    // Handoff driver: portwrap's own reference to the host socket, bound and listening,
+    // given to each server that binds the guest port. Invalid once relayed instead.
+    UniqueFd host_socket;
+    bool handed_off = false;
+    std::unique_ptr<Relay> inside;  // clients inside -> the host side, once handed off
 };
 
 namespace {
@@ -31,8 +42,8 @@ forward::Spec with_bound_port(forward::Spec spec, const std::string& bound)
 
 }  // namespace
 
-ForwardTable::ForwardTable(SlirpSession& slirp, bool relay_driver, int connector_socket)
-    : slirp_(slirp), relay_driver_(relay_driver), connector_(connector_socket)
+ForwardTable::ForwardTable(SlirpSession& slirp, bool relay_driver, int connector_socket, bool handoff)
+    : slirp_(slirp), relay_driver_(relay_driver), handoff_(handoff), connector_(connector_socket)
 {
 }
 
@@ -41,7 +52,9 @@ ForwardTable::~ForwardTable() = default;
 std::string ForwardTable::add(const forward::Spec& spec)
 {
     const bool udp = spec.protocol == forward::Protocol::Udp;
-    if ((udp || relay_driver_) && connector_ < 0)
+    const bool handoff = handoff_ && !udp && spec.unix_path.empty();
+    const bool relay = relay_driver_ || (handoff_ && !handoff);
+    if ((udp || relay) && connector_ < 0)
         throw Error("cannot add " + forward::host_side(spec) + ": portwrap started no connector in the namespace");
     Forward entry;
     if (udp) {
@@ -49,7 +62,14 @@ std::string ForwardTable::add(const forward::Spec& spec)
         entry.host_side = host_endpoint::bound_side(socket.get());
         entry.udp = std::make_unique<UdpRelay>(std::move(socket), spec.guest_port, connector_);
         log::info("relaying %s/udp to 127.0.0.1:%u inside the namespace", entry.host_side.c_str(), spec.guest_port);
-    } else if (relay_driver_) {
+    } else if (handoff) {
+        // Listening from now on: a busy port fails before the command runs, and
+        // connections made before the server binds wait in the backlog.
+        entry.host_socket = host_endpoint::listen_tcp(spec);
+        entry.host_side = host_endpoint::bound_side(entry.host_socket.get());
+        log::info("listening on %s, to hand to the server that binds port %u inside", entry.host_side.c_str(),
+                  spec.guest_port);
+    } else if (relay) {
         UniqueFd listener = host_endpoint::listen_tcp(spec);
         entry.host_side = host_endpoint::bound_side(listener.get());
         entry.relay = std::make_unique<Relay>(std::move(listener), spec.guest_port, connector_);
@@ -71,11 +91,19 @@ bool ForwardTable::remove(const forward::Spec& spec)
         if (have.protocol != spec.protocol || forward::host_side(have) != forward::host_side(spec) ||
             (spec.guest_port != 0 && spec.guest_port != have.guest_port))
             continue;
+        if (it->inside) {
+            it->inside->close_listener();
+            if (!it->inside->idle())
+                retired_.push_back(std::move(it->inside));
+        }
+        // A server that holds the handed-off socket keeps it; portwrap lets go of its
+        // reference, so the port is free once that server closes it.
+        it->host_socket.reset();
         if (it->relay) {
             it->relay->close_listener();
             if (!it->relay->idle())
                 retired_.push_back(std::move(it->relay));
-        } else if (!it->udp) {
+        } else if (!it->udp && !handoff_) {
             slirp_.remove_forward(have);
         }
         log::info("removed the forward %s", it->host_side.c_str());
@@ -104,6 +132,8 @@ void ForwardTable::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)
             f.relay->fill(fds, timeout_ms);
         else if (f.udp)
             f.udp->fill(fds, timeout_ms);
+        if (f.inside)
+            f.inside->fill(fds, timeout_ms);
     }
     for (auto& relay : retired_)
         relay->fill(fds, timeout_ms);
@@ -119,6 +149,8 @@ size_t ForwardTable::dispatch(const std::vector<pollfd>& fds, bool poll_failed)
             work += f.relay->dispatch(fds, poll_failed);
         else if (f.udp)
             work += f.udp->dispatch(fds, poll_failed);
+        if (f.inside)
+            work += f.inside->dispatch(fds, poll_failed);
     }
     for (auto it = retired_.begin(); it != retired_.end();) {
         work += (*it)->dispatch(fds, poll_failed);
@@ -130,12 +162,72 @@ size_t ForwardTable::dispatch(const std::vector<pollfd>& fds, bool poll_failed)
 bool ForwardTable::has_pending_output() const noexcept
 {
     for (const Forward& f : forwards_)
-        if (f.relay && f.relay->has_pending_output())
+        if ((f.relay && f.relay->has_pending_output()) || (f.inside && f.inside->has_pending_output()))
             return true;
     for (const auto& relay : retired_)
         if (relay->has_pending_output())
             return true;
     return false;
+}
+
+int ForwardTable::handoff_socket(int family, uint16_t guest_port) const noexcept
+{
+    for (const Forward& f : forwards_)
+        if (f.host_socket && f.spec.guest_port == guest_port && (f.spec.ipv6 ? AF_INET6 : AF_INET) == family)
+            return f.host_socket.get();
+    return -1;
+}
+
+void ForwardTable::handed_off(int family, uint16_t guest_port, UniqueFd inside)
+{
+    for (Forward& f : forwards_) {
+        if (!f.host_socket || f.spec.guest_port != guest_port || (f.spec.ipv6 ? AF_INET6 : AF_INET) != family)
+            continue;
+        if (!f.handed_off)
+            log::info("handed %s to the server that bound port %u inside", f.host_side.c_str(), guest_port);
+        f.handed_off = true;
+        if (f.inside || !inside)
+            return;
+        // The caller's socket was made inside the namespace, so it binds there: the
+        // loopback of its family, where clients inside look for the server.
+        sockaddr_storage storage{};
+        socklen_t length;
+        if (family == AF_INET6) {
+            auto* six = reinterpret_cast<sockaddr_in6*>(&storage);
+            six->sin6_family = AF_INET6;
+            six->sin6_port = htons(guest_port);
+            six->sin6_addr = in6addr_loopback;
+            length = sizeof *six;
+        } else {
+            auto* four = reinterpret_cast<sockaddr_in*>(&storage);
+            four->sin_family = AF_INET;
+            four->sin_port = htons(guest_port);
+            four->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            length = sizeof *four;
+        }
+        int on = 1;
+        ::setsockopt(inside.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+        if (::bind(inside.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0 ||
+            ::listen(inside.get(), SOMAXCONN) != 0 ||
+            ::fcntl(inside.get(), F_SETFL, ::fcntl(inside.get(), F_GETFL) | O_NONBLOCK) != 0) {
+            log::info("clients inside cannot reach %s through port %u: %s", f.host_side.c_str(), guest_port,
+                      std::strerror(errno));
+            return;
+        }
+        f.inside = std::make_unique<Relay>(std::move(inside), host_endpoint::host_address(f.spec));
+        return;
+    }
+}
+
+void ForwardTable::bound_inside(uint16_t guest_port)
+{
+    for (Forward& f : forwards_) {
+        if (!f.host_socket || f.handed_off || f.spec.guest_port != guest_port || connector_ < 0)
+            continue;
+        log::info("the server bound port %u inside in a way the handoff cannot serve: relaying %s instead",
+                  guest_port, f.host_side.c_str());
+        f.relay = std::make_unique<Relay>(std::move(f.host_socket), guest_port, connector_);
+    }
 }
 
 }  // namespace portwrap

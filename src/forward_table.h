@@ -1,7 +1,9 @@
 // ForwardTable: the forwards of one run, set up at start and changed at run time
 // through the control socket. It owns each forward's relay (TCP with the relay
 // driver, every UDP forward) or its libslirp hostfwd (TCP with the slirp driver),
-// and is the one PollSource the event loop sees for all the relays.
+// and is the one PollSource the event loop sees for all the relays. With the handoff
+// driver it holds each TCP forward's host socket until a server inside binds the
+// guest port and gets it (handoff.h).
 #pragma once
 
 #include <list>
@@ -11,6 +13,7 @@
 
 #include "forward_spec.h"
 #include "poll_source.h"
+#include "unique_fd.h"
 
 namespace portwrap {
 
@@ -22,7 +25,9 @@ class ForwardTable final : public PollSource {
 public:
     // `connector_socket` stays the caller's; -1 if there is no connector (then only
     // TCP forwards of the slirp driver can be set up).
-    ForwardTable(SlirpSession& slirp, bool relay_driver, int connector_socket);
+    // Handoff: TCP forwards with an IP host side wait for a server's bind() instead of
+    // relaying (Unix host sides are still relayed).
+    ForwardTable(SlirpSession& slirp, bool relay_driver, int connector_socket, bool handoff = false);
     ~ForwardTable() override;
 
     // Sets up one forward. Returns its host side as bound, as --port-file lists it
@@ -37,6 +42,18 @@ public:
     // "[::1]:9876:8888/tcp", "unix:PATH:8888".
     std::vector<std::string> list() const;
 
+    // The handoff driver's questions, for a bind() inside to `guest_port` by a TCP
+    // socket of `family` (AF_INET or AF_INET6). The host socket to give the caller:
+    // the forward's own, bound and listening; -1 when no handoff forward matches.
+    int handoff_socket(int family, uint16_t guest_port) const noexcept;
+    // The caller got it. `inside` is the caller's own socket (in the namespace), now
+    // portwrap's: it listens on the family's loopback at guest_port, relaying to the
+    // host side, so that clients inside still reach the server (once per forward).
+    void handed_off(int family, uint16_t guest_port, UniqueFd inside);
+    // A bind to guest_port proceeded inside (no handoff forward of that family): each
+    // forward to that port not yet handed off falls back to the relay, for good.
+    void bound_inside(uint16_t guest_port);
+
     void fill(std::vector<pollfd>& fds, uint32_t& timeout_ms) override;
     size_t dispatch(const std::vector<pollfd>& fds, bool poll_failed) override;
     bool has_pending_output() const noexcept override;
@@ -46,6 +63,7 @@ private:
 
     SlirpSession& slirp_;
     bool relay_driver_;
+    bool handoff_;
     int connector_;
     std::list<Forward> forwards_;
     std::list<std::unique_ptr<Relay>> retired_;  // removed, still carrying connections

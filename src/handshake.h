@@ -18,6 +18,7 @@ enum class ToParentKind : uint32_t {
     Ready = 1,       // network configured; carries the TAP fd
     Failed = 2,      // set-up failed: text says what, exit status 125
     ExecFailed = 3,  // execvp failed: text says what, exit_status is 126 or 127
+    HandoffListener = 4,  // right after Ready, handoff driver only: carries the seccomp listener fd
 };
 
 struct ToParent {

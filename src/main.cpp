@@ -23,6 +23,8 @@
 #include "event_loop.h"
 #include "exit_status.h"
 #include "guest_port_template.h"
+#include "handoff.h"
+#include "handoff_filter.h"
 #include "host_endpoint.h"
 #include "id_map.h"
 #include "launcher.h"
@@ -108,6 +110,23 @@ UniqueFd take_ready_fd(int fd)
     return UniqueFd(fd);
 }
 
+// The port driver this launch uses: --port-driver, with 'auto' resolved to handoff
+// where the kernel supports it and relay elsewhere (said once under -v, with why).
+cli::PortDriver choose_port_driver(const cli::Options& options)
+{
+    if (options.port_driver != cli::PortDriver::Auto && options.port_driver != cli::PortDriver::Handoff)
+        return options.port_driver;
+    const auto reason = handoff_filter::unsupported_reason();
+    if (reason && options.port_driver == cli::PortDriver::Handoff)
+        throw Error("--port-driver=handoff is unavailable here: " + *reason + " (use --port-driver=relay)");
+    if (reason) {
+        log::info("port driver: relay (handoff unavailable: %s)", reason->c_str());
+        return cli::PortDriver::Relay;
+    }
+    log::info("port driver: handoff (a server's bind() inside gets the host socket)");
+    return cli::PortDriver::Handoff;
+}
+
 int run(const cli::Options& options)
 {
     refuse_elevated_privileges();
@@ -123,15 +142,21 @@ int run(const cli::Options& options)
     if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
         throw_errno("cannot become a child subreaper");
     UniqueFd ready_fd = take_ready_fd(options.ready_fd);
-    const bool relay_driver = options.port_driver == cli::PortDriver::Relay;
-    // UDP is always relayed (udp_relay.h says why); TCP with the relay driver. The
+    const cli::PortDriver driver = choose_port_driver(options);
+    const bool relay_driver = driver == cli::PortDriver::Relay;
+    const bool handoff = driver == cli::PortDriver::Handoff;
+    // UDP is always relayed (udp_relay.h says why); TCP with the relay driver, and with
+    // the handoff driver for a Unix host side or a server it cannot hand off to. The
     // readiness probe connects from inside too, and forwards added through the
     // control socket may need it.
     const bool connector_used = ready_fd.valid() || !options.control_socket.empty() ||
                                 std::any_of(options.forwards.begin(), options.forwards.end(), [&](const auto& f) {
-                                    return relay_driver || f.protocol == forward::Protocol::Udp;
+                                    return relay_driver || handoff || f.protocol == forward::Protocol::Udp;
                                 });
-    Launcher launcher(command, ids, original_mask, connector_used, options.pid_ns, dns_resolv_conf(options.dns));
+    // Built before clone(): libseccomp allocates (handoff_filter.h).
+    const std::vector<sock_filter> filter = handoff ? handoff_filter::build() : std::vector<sock_filter>();
+    Launcher launcher(command, ids, original_mask, connector_used, options.pid_ns, dns_resolv_conf(options.dns),
+                      handoff ? &filter : nullptr);
     raise_fd_limit();
     const auto namespace_id = namespace_processes::network_namespace_of(launcher.child().pid());
     if (!namespace_id)
@@ -142,8 +167,13 @@ int run(const cli::Options& options)
     // libslirp always runs: it is the namespace's way out (outbound traffic, DNS).
     SlirpSession slirp(launcher.take_tap(), options.allow_host_loopback);
     UniqueFd connector = connector_used ? launcher.take_connector_socket() : UniqueFd();
-    ForwardTable forwards(slirp, relay_driver, connector.get());
+    ForwardTable forwards(slirp, relay_driver, connector.get(), handoff);
     std::vector<PollSource*> sources{&slirp, &forwards};
+    std::optional<HandoffServer> handoff_server;
+    if (handoff) {
+        handoff_server.emplace(launcher.take_handoff_listener(), forwards);
+        sources.push_back(&*handoff_server);
+    }
     PathJanitor janitor;  // removes Unix sockets and the port file when portwrap ends
     std::vector<std::string> host_sides;
     for (const forward::Spec& spec : options.forwards) {
@@ -175,7 +205,9 @@ int run(const cli::Options& options)
         for (const forward::Spec& spec : options.forwards) {
             if (spec.protocol == forward::Protocol::Udp)
                 continue;  // nothing to connect to: a UDP server cannot be probed
-            const auto where = relay_driver ? connector::Target::Loopback
+            // Handoff: the server's socket is on the host, and portwrap's listener for
+            // clients inside (forward_table.h) answers on the loopback once it has it.
+            const auto where = relay_driver || handoff ? connector::Target::Loopback
                                : spec.ipv6  ? connector::Target::TapAddress6
                                             : connector::Target::TapAddress;
             targets.push_back({spec.guest_port, where});
@@ -187,7 +219,7 @@ int run(const cli::Options& options)
         sources.push_back(&*control);
     launcher.start_command();
     log::info("running %s", command.front().c_str());
-    sandbox::confine();
+    sandbox::confine(handoff);
     sandbox::self_test_if_requested();
     const int status = event_loop::run(sources, signal_fd.get(), launcher.child());
     if (connector) {

@@ -81,7 +81,33 @@ Relay::Relay(UniqueFd listener, uint16_t guest_port, int connector_socket)
     ::setsockopt(listener_.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
 }
 
+Relay::Relay(UniqueFd listener, const host_endpoint::SocketAddress& target) : Relay(std::move(listener), 0, -1)
+{
+    target_ = target;
+}
+
 Relay::~Relay() = default;
+
+namespace {
+
+// A non-blocking connect to `target` from portwrap's own namespace. Invalid with
+// errno on failure; in progress (EINPROGRESS) counts as made.
+UniqueFd connect_directly(const host_endpoint::SocketAddress& target)
+{
+    UniqueFd socket(::socket(target.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!socket)
+        return socket;
+    int on = 1;
+    ::setsockopt(socket.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    if (::connect(socket.get(), target.get(), target.length) != 0 && errno != EINPROGRESS) {
+        const int error = errno;
+        socket.reset();
+        errno = error;
+    }
+    return socket;
+}
+
+}  // namespace
 
 void Relay::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)
 {
@@ -174,10 +200,12 @@ void Relay::accept_connections()
                 return;
             continue;
         }
-        c.guest = connector::request_connection(connector_, guest_port_);
+        c.guest = connector_ >= 0 ? connector::request_connection(connector_, guest_port_) : connect_directly(target_);
         if (!c.guest) {
             error = errno;
-            const std::string what = "connect to 127.0.0.1:" + std::to_string(guest_port_) + " inside the namespace";
+            const std::string what = connector_ >= 0
+                                         ? "connect to 127.0.0.1:" + std::to_string(guest_port_) + " inside the namespace"
+                                         : "connect to the forward's host side";
             if (give_up(what.c_str(), error))
                 return;
             continue;

@@ -10,6 +10,7 @@
 #include <list>
 #include <vector>
 
+#include "host_endpoint.h"
 #include "poll_source.h"
 #include "unique_fd.h"
 
@@ -21,6 +22,10 @@ public:
     // 127.0.0.1:guest_port inside through the connector at `connector_socket`, which
     // the caller owns and keeps open while the relay runs.
     Relay(UniqueFd listener, uint16_t guest_port, int connector_socket);
+    // The other way round, for the handoff driver: accepts on `listener`, a socket
+    // inside the namespace, and connects each connection to `target`, the host side
+    // of a forward whose server holds the host socket, from portwrap's namespace.
+    Relay(UniqueFd listener, const host_endpoint::SocketAddress& target);
     ~Relay() override;
 
     void fill(std::vector<pollfd>& fds, uint32_t& timeout_ms) override;
@@ -69,7 +74,8 @@ private:
     void close_connection(Connection& connection, bool reset) noexcept;
 
     UniqueFd listener_;
-    int connector_;  // the caller's
+    int connector_;  // the caller's; -1 when relaying to target_
+    host_endpoint::SocketAddress target_;
     UniqueFd epoll_;
     uint16_t guest_port_;
     size_t listener_index_ = SIZE_MAX;

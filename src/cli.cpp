@@ -295,8 +295,8 @@ Forwarding:
                             'handoff' (the server's bind() inside gets the host
                             socket itself: no relay), 'relay' (portwrap relays
                             each connection to 127.0.0.1:GUEST_PORT inside) or
-                            'slirp' (libslirp forwards to 10.0.2.100:GUEST_PORT).
-                            UDP is always relayed.
+                            'slirp' (libslirp forwards to
+                            10.0.2.100:GUEST_PORT). UDP is always relayed.
       --allow-host-loopback let COMMAND reach the host's 127.0.0.1 services
                             through 10.0.2.2 (blocked by default)
       --dns=ADDR            the nameserver COMMAND uses (repeatable); default:

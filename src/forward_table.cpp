@@ -178,8 +178,22 @@ int ForwardTable::handoff_socket(int family, uint16_t guest_port) const noexcept
     return -1;
 }
 
-void ForwardTable::handed_off(int family, uint16_t guest_port, UniqueFd inside)
+void ForwardTable::handed_off(int family, uint16_t guest_port, UniqueFd inside, const sockaddr_storage& address,
+                              bool dual_stack)
 {
+    if (dual_stack && family == AF_INET6) {
+        const Forward* six = nullptr;
+        for (const Forward& f : forwards_)
+            if (f.host_socket && f.spec.ipv6 && f.spec.guest_port == guest_port)
+                six = &f;
+        for (Forward& f : forwards_) {
+            if (!six || !f.host_socket || f.spec.ipv6 || f.handed_off || f.spec.guest_port != guest_port)
+                continue;
+            log::info("the server bound [::]:%u inside (IPv4 too): relaying %s to %s", guest_port,
+                      f.host_side.c_str(), six->host_side.c_str());
+            f.relay = std::make_unique<Relay>(std::move(f.host_socket), host_endpoint::host_address(six->spec));
+        }
+    }
     for (Forward& f : forwards_) {
         if (!f.host_socket || f.spec.guest_port != guest_port || (f.spec.ipv6 ? AF_INET6 : AF_INET) != family)
             continue;
@@ -188,23 +202,11 @@ void ForwardTable::handed_off(int family, uint16_t guest_port, UniqueFd inside)
         f.handed_off = true;
         if (f.inside || !inside)
             return;
-        // The caller's socket was made inside the namespace, so it binds there: the
-        // loopback of its family, where clients inside look for the server.
-        sockaddr_storage storage{};
-        socklen_t length;
-        if (family == AF_INET6) {
-            auto* six = reinterpret_cast<sockaddr_in6*>(&storage);
-            six->sin6_family = AF_INET6;
-            six->sin6_port = htons(guest_port);
-            six->sin6_addr = in6addr_loopback;
-            length = sizeof *six;
-        } else {
-            auto* four = reinterpret_cast<sockaddr_in*>(&storage);
-            four->sin_family = AF_INET;
-            four->sin_port = htons(guest_port);
-            four->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            length = sizeof *four;
-        }
+        // The caller's socket was made inside the namespace, so it binds there, where
+        // the caller asked. What it asked was read from its memory and may have changed
+        // since: that only moves this listener within the command's own namespace.
+        const socklen_t length = family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+        sockaddr_storage storage = address;
         int on = 1;
         ::setsockopt(inside.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
         if (::bind(inside.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0 ||

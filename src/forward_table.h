@@ -6,6 +6,8 @@
 // guest port and gets it (handoff.h).
 #pragma once
 
+#include <sys/socket.h>
+
 #include <list>
 #include <memory>
 #include <string>
@@ -47,9 +49,14 @@ public:
     // the forward's own, bound and listening; -1 when no handoff forward matches.
     int handoff_socket(int family, uint16_t guest_port) const noexcept;
     // The caller got it. `inside` is the caller's own socket (in the namespace), now
-    // portwrap's: it listens on the family's loopback at guest_port, relaying to the
-    // host side, so that clients inside still reach the server (once per forward).
-    void handed_off(int family, uint16_t guest_port, UniqueFd inside);
+    // portwrap's: it binds where the caller asked (`address`, inside), listens and
+    // relays to the host side, so that clients inside still reach the server where
+    // they would have without the handoff (once per forward).
+    // Dual_stack: the caller bound an IPv6 socket to [::] without IPV6_V6ONLY, so it
+    // expects IPv4 clients too: IPv4 forwards to the port not handed off are relayed,
+    // on the host, to the IPv6 forward's host side (the server has one socket only).
+    void handed_off(int family, uint16_t guest_port, UniqueFd inside, const sockaddr_storage& address,
+                    bool dual_stack = false);
     // A bind to guest_port proceeded inside (no handoff forward of that family): each
     // forward to that port not yet handed off falls back to the relay, for good.
     void bound_inside(uint16_t guest_port);

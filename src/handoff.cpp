@@ -213,7 +213,10 @@ bool HandoffServer::serve_one()
     response->val = 0;
     response->error = 0;
     answer();
-    forwards_.handed_off(family, port, std::move(copy));
+    const bool dual_stack = family == AF_INET6 &&
+                            IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<sockaddr_in6*>(&address)->sin6_addr) &&
+                            socket_option(copy.get(), IPPROTO_IPV6, IPV6_V6ONLY) == 0;
+    forwards_.handed_off(family, port, std::move(copy), address, dual_stack);
     return true;
 }
 

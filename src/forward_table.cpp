@@ -52,7 +52,7 @@ ForwardTable::~ForwardTable() = default;
 std::string ForwardTable::add(const forward::Spec& spec)
 {
     const bool udp = spec.protocol == forward::Protocol::Udp;
-    const bool handoff = handoff_ && !udp && spec.unix_path.empty();
+    const bool handoff = handoff_ && !udp && spec.unix_path.empty() && !bound_inside_[spec.guest_port];
     const bool relay = relay_driver_ || (handoff_ && !handoff);
     if ((udp || relay) && connector_ < 0)
         throw Error("cannot add " + forward::host_side(spec) + ": portwrap started no connector in the namespace");
@@ -223,6 +223,7 @@ void ForwardTable::handed_off(int family, uint16_t guest_port, UniqueFd inside, 
 
 void ForwardTable::bound_inside(uint16_t guest_port)
 {
+    bound_inside_[guest_port] = true;
     for (Forward& f : forwards_) {
         if (!f.host_socket || f.handed_off || f.spec.guest_port != guest_port || connector_ < 0)
             continue;

@@ -8,6 +8,7 @@
 
 #include <sys/socket.h>
 
+#include <bitset>
 #include <list>
 #include <memory>
 #include <string>
@@ -58,7 +59,8 @@ public:
     void handed_off(int family, uint16_t guest_port, UniqueFd inside, const sockaddr_storage& address,
                     bool dual_stack = false);
     // A bind to guest_port proceeded inside (no handoff forward of that family): each
-    // forward to that port not yet handed off falls back to the relay, for good.
+    // forward to that port not yet handed off falls back to the relay, for good, and
+    // so does a forward to that port added later (its server is already inside).
     void bound_inside(uint16_t guest_port);
 
     void fill(std::vector<pollfd>& fds, uint32_t& timeout_ms) override;
@@ -71,6 +73,7 @@ private:
     SlirpSession& slirp_;
     bool relay_driver_;
     bool handoff_;
+    std::bitset<65536> bound_inside_;  // guest ports some bind() inside has taken
     int connector_;
     std::list<Forward> forwards_;
     std::list<std::unique_ptr<Relay>> retired_;  // removed, still carrying connections

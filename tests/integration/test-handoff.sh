@@ -11,6 +11,8 @@
 #    UDP bind to the guest port happen inside, untouched;
 #  - security (issue 11): a bind to 0.0.0.0:GUEST gets only the forward's host side,
 #    never a wildcard; a bind to a port that is not forwarded gets no host socket;
+#  - ctl add: a server that binds after it gets the host socket; ctl remove lets go
+#    of portwrap's reference, the server keeps its socket;
 #  - programs that install their own seccomp filter keep it and still get the port;
 #    the filter sets no NO_NEW_PRIVS (setuid programs keep working);
 #  - the fallback: with the newer seccomp features unavailable (the test knob
@@ -199,6 +201,23 @@ check "its own filter works (positive control: mkdir denied)" grep -q "mkdir den
 check "its bind still got the host side" grep -q "bound 127.0.0.1:$hp" "$out/filtered.log"
 check "the command runs with NoNewPrivs 0 (setuid programs keep working)" grep -qx "NoNewPrivs: 0" "$out/status.log"
 check "the command runs under a seccomp filter (the handoff's)" grep -qx "Seccomp: 2" "$out/status.log"
+
+# --- ctl add: binds after it are handed off; ctl remove: the server keeps its socket ---------
+ctl_sock=$PW_WORK/ctl.sock
+hp=$(free_port)
+pw_start -v --control-socket "$ctl_sock" -p 0:7070 -- sh -c 'i=0; while [ ! -e "$0/go-added" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; exec "$1" once 9090 "$0" added' "$out" "$srv"
+check "the control socket appears" wait_until 20 test -S "$ctl_sock"
+added=$(as_user "$PW_USER" "$PW_BIN" ctl "$ctl_sock" add "$hp:9090")
+expect_eq "ctl add $hp:9090" "127.0.0.1:$hp" "$added"
+touch "$out/go-added"
+check "the server that binds after the add gets the host side" wait_until 20 grep -qx "bound 127.0.0.1:$hp" "$out/added.log"
+as_user "$PW_USER" "$PW_BIN" ctl "$ctl_sock" remove "$hp:9090" >/dev/null
+expect_eq "ctl remove: exit status" 0 "$?"
+expect_eq "after remove, the server still holds its socket and answers" got:hello-from-added "$(greet "$hp")"
+pw_wait 30
+expect_status "the added server" 0
+expect_eq "once the server has closed it, the host port is free (refused)" refused "$(connect_result 127.0.0.1 "$hp" 2)"
+check "-v says the socket was handed after the add" grep -q "handed 127.0.0.1:$hp to the server that bound port 9090 inside" "$PW_ERR"
 
 # --- fallback: the newer seccomp features unavailable ------------------------------------------
 hp=$(free_port)

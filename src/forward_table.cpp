@@ -6,6 +6,11 @@
 
 #include <cstring>
 
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "error.h"
 #include "host_endpoint.h"
 #include "log.h"
@@ -25,6 +30,8 @@ struct ForwardTable::Forward {
     UniqueFd host_socket;
     bool handed_off = false;
     std::unique_ptr<Relay> inside;  // clients inside -> the host side, once handed off
+    std::vector<UniqueFd> holders;  // pidfds of processes known to hold host_socket
+    size_t holders_index = SIZE_MAX;  // the first of them in the pollfd vector
 };
 
 namespace {
@@ -134,6 +141,9 @@ void ForwardTable::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)
             f.udp->fill(fds, timeout_ms);
         if (f.inside)
             f.inside->fill(fds, timeout_ms);
+        f.holders_index = fds.size();
+        for (const UniqueFd& holder : f.holders)
+            fds.push_back({holder.get(), POLLIN, 0});
     }
     for (auto& relay : retired_)
         relay->fill(fds, timeout_ms);
@@ -151,6 +161,14 @@ size_t ForwardTable::dispatch(const std::vector<pollfd>& fds, bool poll_failed)
             work += f.udp->dispatch(fds, poll_failed);
         if (f.inside)
             work += f.inside->dispatch(fds, poll_failed);
+        bool exited = false;
+        for (size_t i = 0; !poll_failed && i < f.holders.size() && f.holders_index + i < fds.size(); ++i)
+            exited |= fds[f.holders_index + i].fd == f.holders[i].get() && fds[f.holders_index + i].revents != 0;
+        f.holders_index = SIZE_MAX;
+        if (exited) {
+            watch_holders(f);
+            ++work;
+        }
     }
     for (auto it = retired_.begin(); it != retired_.end();) {
         work += (*it)->dispatch(fds, poll_failed);
@@ -179,7 +197,7 @@ int ForwardTable::handoff_socket(int family, uint16_t guest_port) const noexcept
 }
 
 void ForwardTable::handed_off(int family, uint16_t guest_port, UniqueFd inside, const sockaddr_storage& address,
-                              bool dual_stack)
+                              UniqueFd holder, bool dual_stack)
 {
     if (dual_stack && family == AF_INET6) {
         const Forward* six = nullptr;
@@ -200,6 +218,8 @@ void ForwardTable::handed_off(int family, uint16_t guest_port, UniqueFd inside, 
         if (!f.handed_off)
             log::info("handed %s to the server that bound port %u inside", f.host_side.c_str(), guest_port);
         f.handed_off = true;
+        if (holder)
+            f.holders.push_back(std::move(holder));
         if (f.inside || !inside)
             return;
         // The caller's socket was made inside the namespace, so it binds there, where
@@ -219,6 +239,75 @@ void ForwardTable::handed_off(int family, uint16_t guest_port, UniqueFd inside, 
         f.inside = std::make_unique<Relay>(std::move(inside), host_endpoint::host_address(f.spec));
         return;
     }
+}
+
+namespace {
+
+// Whether process `pid` has an fd open on the file with this device and inode.
+bool holds(pid_t pid, dev_t device, ino_t inode)
+{
+    const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+    DIR* fds = ::opendir(dir.c_str());
+    if (!fds)
+        return false;
+    bool found = false;
+    while (const dirent* entry = ::readdir(fds)) {
+        struct stat info{};
+        if (entry->d_name[0] != '.' && ::fstatat(dirfd(fds), entry->d_name, &info, 0) == 0 &&
+            info.st_dev == device && info.st_ino == inode) {
+            found = true;
+            break;
+        }
+    }
+    ::closedir(fds);
+    return found;
+}
+
+}  // namespace
+
+void ForwardTable::watch_holders(Forward& f)
+{
+    std::vector<UniqueFd> alive;
+    for (UniqueFd& holder : f.holders) {
+        pollfd exited{holder.get(), POLLIN, 0};
+        if (::poll(&exited, 1, 0) == 0)
+            alive.push_back(std::move(holder));
+    }
+    f.holders = std::move(alive);
+    if (!f.holders.empty() || !f.host_socket)
+        return;
+    struct stat socket_info{};
+    if (::fstat(f.host_socket.get(), &socket_info) != 0)
+        return;
+    for (pid_t pid : namespace_processes::list(namespace_)) {
+        if (!holds(pid, socket_info.st_dev, socket_info.st_ino))
+            continue;
+        UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+        if (pidfd) {
+            f.holders.push_back(std::move(pidfd));
+            return;  // it is watched now; a forked worker still serves
+        }
+    }
+    // No server holds it. connect(AF_UNSPEC) takes a listening TCP socket back to
+    // CLOSE: the connections in its backlog are reset, and new ones are refused.
+    sockaddr unspecified{};
+    unspecified.sa_family = AF_UNSPEC;
+    ::connect(f.host_socket.get(), &unspecified, sizeof unspecified);
+    // A port the kernel picked (-p 0:GUEST) is released by that (getsockname still
+    // shows it); bind it again, by number now, so that it stays the user's. A port
+    // bound by number stays bound, and bind() then fails with EINVAL.
+    const host_endpoint::SocketAddress address = host_endpoint::host_address(f.spec);
+    if (::bind(f.host_socket.get(), address.get(), address.length) != 0 && errno != EINVAL)
+        log::error("warning: the server inside closed %s, and portwrap cannot bind it again: %s", f.host_side.c_str(),
+                   std::strerror(errno));
+    // Two SO_REUSEADDR sockets may share a port while neither listens: another user
+    // could bind this one and listen before the next server does. Without
+    // SO_REUSEADDR on portwrap's socket their listen() conflicts with it and fails.
+    // The next handoff sets it again (handoff.cpp), so the server's listen() wins.
+    int off = 0;
+    ::setsockopt(f.host_socket.get(), SOL_SOCKET, SO_REUSEADDR, &off, sizeof off);
+    log::info("no server inside holds %s any more: refusing its clients until one binds port %u again",
+              f.host_side.c_str(), f.spec.guest_port);
 }
 
 void ForwardTable::bound_inside(uint16_t guest_port)

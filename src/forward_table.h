@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "forward_spec.h"
+#include "namespace_processes.h"
 #include "poll_source.h"
 #include "unique_fd.h"
 
@@ -56,8 +57,12 @@ public:
     // Dual_stack: the caller bound an IPv6 socket to [::] without IPV6_V6ONLY, so it
     // expects IPv4 clients too: IPv4 forwards to the port not handed off are relayed,
     // on the host, to the IPv6 forward's host side (the server has one socket only).
+    // Holder: a pidfd of the process that got it; when every process holding the
+    // host socket has exited, portwrap stops it listening (see watch_holders()).
     void handed_off(int family, uint16_t guest_port, UniqueFd inside, const sockaddr_storage& address,
-                    bool dual_stack = false);
+                    UniqueFd holder, bool dual_stack = false);
+    // Where to look for the processes that still hold a handed-off socket.
+    void set_namespace(const namespace_processes::NamespaceId& ns) noexcept { namespace_ = ns; }
     // A bind to guest_port proceeded inside (no handoff forward of that family): each
     // forward to that port not yet handed off falls back to the relay, for good, and
     // so does a forward to that port added later (its server is already inside).
@@ -70,10 +75,17 @@ public:
 private:
     struct Forward;
 
+    // A holder of f's host socket exited: find any other process inside that still
+    // holds it; with none, the socket stops listening, so clients are refused
+    // (reset) instead of waiting for a server that is gone. It stays bound: the port
+    // is still the user's, and the next server to bind gets it and listens again.
+    void watch_holders(Forward& f);
+
     SlirpSession& slirp_;
     bool relay_driver_;
     bool handoff_;
     std::bitset<65536> bound_inside_;  // guest ports some bind() inside has taken
+    namespace_processes::NamespaceId namespace_;
     int connector_;
     std::list<Forward> forwards_;
     std::list<std::unique_ptr<Relay>> retired_;  // removed, still carrying connections

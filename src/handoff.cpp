@@ -197,6 +197,11 @@ bool HandoffServer::serve_one()
     const int host_flags = ::fcntl(host_socket, F_GETFL);
     if (flags >= 0 && host_flags >= 0)
         ::fcntl(host_socket, F_SETFL, (host_flags & ~O_NONBLOCK) | (flags & O_NONBLOCK));
+    // A socket no server held any more stopped listening without SO_REUSEADDR
+    // (forward_table.cpp says why); with it again, the server's listen() succeeds
+    // despite connections of the last server still in TIME_WAIT.
+    int on = 1;
+    ::setsockopt(host_socket, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     seccomp_notif_addfd add{};
     add.id = request->id;
     add.flags = SECCOMP_ADDFD_FLAG_SETFD;  // not FLAG_SEND: bind() would return the fd number, not 0
@@ -216,7 +221,7 @@ bool HandoffServer::serve_one()
     const bool dual_stack = family == AF_INET6 &&
                             IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<sockaddr_in6*>(&address)->sin6_addr) &&
                             socket_option(copy.get(), IPPROTO_IPV6, IPV6_V6ONLY) == 0;
-    forwards_.handed_off(family, port, std::move(copy), address, dual_stack);
+    forwards_.handed_off(family, port, std::move(copy), address, std::move(pidfd), dual_stack);
     return true;
 }
 

@@ -168,6 +168,7 @@ int run(const cli::Options& options)
     SlirpSession slirp(launcher.take_tap(), options.allow_host_loopback);
     UniqueFd connector = connector_used ? launcher.take_connector_socket() : UniqueFd();
     ForwardTable forwards(slirp, relay_driver, connector.get(), handoff);
+    forwards.set_namespace(*namespace_id);
     std::vector<PollSource*> sources{&slirp, &forwards};
     std::optional<HandoffServer> handoff_server;
     if (handoff) {

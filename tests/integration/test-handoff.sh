@@ -5,7 +5,9 @@
 #  - the server's socket is the host side (getsockname), and -v says it was handed;
 #  - a busy host port fails before the command runs;
 #  - a connection made before the server binds is served once it does;
-#  - a server that exits and starts again takes the port back;
+#  - once the server has exited, clients are refused (reset), not left hanging, and
+#    the port (even one the kernel picked) stays portwrap's; a server that starts
+#    again takes it back;
 #  - a client inside reaches the server at 127.0.0.1:GUEST;
 #  - a server binding 127.0.0.1 and ::1 gets both binds; a bind to another port and a
 #    UDP bind to the guest port happen inside, untouched;
@@ -145,11 +147,31 @@ expect_eq "the early connection is served once the server binds" "got:hello-from
 pw_wait 30
 expect_status "the early server exited after one client" 0
 
-# --- the server restarts and takes the port back ------------------------------------------
-hp=$(free_port)
-pw_start -p "$hp:8080" -- sh -c '"$1" once 8080 "$0" one && exec "$1" once 8080 "$0" two' "$out" "$srv"
+# --- the server exits: clients are refused, not left hanging; a restart takes the port back --
+# -p 0:8080: the port the kernel picked must stay the same across the restart.
+pw_start -p 0:8080 --port-file "$PW_WORK/ports" -- sh -c '"$1" once 8080 "$0" one && i=0; while [ ! -e "$0/go-two" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; exec "$1" once 8080 "$0" two' "$out" "$srv"
+wait_until 20 test -s "$PW_WORK/ports" || fail "no port file"
+hp=$(cut -d: -f2 "$PW_WORK/ports")
 check "the first server answers" wait_until 20 eval '[[ $(greet '"$hp"') == got:hello-from-one ]]'
+check "with no server inside, a client is refused (not left hanging)" wait_until 20 eval \
+    '[[ $(connect_result 127.0.0.1 '"$hp"' 5) == refused ]]'
+# Another user must not take the port meanwhile: bind with SO_REUSEADDR and listen.
+grab='import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+    s.listen(1)
+    print("listening")
+except OSError as e:
+    print("error:" + e.strerror)'
+other=$(free_port)
+expect_eq "positive control: $PW_NOSUB_USER can listen on a free port" listening "$(as_user "$PW_NOSUB_USER" "$PY" -c "$grab" "$other")"
+expect_eq "$PW_NOSUB_USER cannot take the port while no server holds it" "error:Address already in use" \
+    "$(as_user "$PW_NOSUB_USER" "$PY" -c "$grab" "$hp")"
+touch "$out/go-two"
 check "the restarted server answers on the same host port" wait_until 20 eval '[[ $(greet '"$hp"') == got:hello-from-two ]]'
+expect_eq "the restarted server got the same host side" "bound 127.0.0.1:$hp" "$(logof two)"
 pw_wait 30
 expect_status "both servers ended" 0
 

@@ -3,6 +3,7 @@
 # guest port gets the forward's host socket; everything users relied on with the relay
 # still works. Each run uses --port-driver=handoff explicitly.
 #  - the server's socket is the host side (getsockname), and -v says it was handed;
+#  - with --pid-ns too;
 #  - a busy host port fails before the command runs;
 #  - a connection made before the server binds is served once it does;
 #  - once the server has exited, clients are refused (reset), not left hanging, and
@@ -121,6 +122,14 @@ expect_status "the server served one client and exited" 0
 expect_eq "getsockname inside shows the host side" "bound 127.0.0.1:$hp" "$(logof first)"
 check "-v says the socket was handed to the server" grep -q "handed 127.0.0.1:$hp to the server that bound port 8080 inside" "$PW_ERR"
 check "-v names the driver" grep -q "port driver: handoff" "$PW_ERR"
+
+# --- --pid-ns: the init forks the command, which still gets the host socket --------------
+hp=$(free_port)
+pw_start -v --pid-ns -p "$hp:8080" -- "$srv" once 8080 "$out" pidns
+check "with --pid-ns, a host client reaches the server" wait_until 20 eval '[[ $(greet '"$hp"') == got:hello-from-pidns ]]'
+pw_wait 30
+expect_status "the --pid-ns server" 0
+expect_eq "with --pid-ns, getsockname inside shows the host side" "bound 127.0.0.1:$hp" "$(logof pidns)"
 
 # --- a busy host port fails before the command runs -------------------------------------
 hp=$(free_port)

@@ -78,6 +78,19 @@ int socket_option(int fd, int level, int name) noexcept
     return ::getsockopt(fd, level, name, &value, &length) == 0 ? value : -1;
 }
 
+// Whether a TCP socket bound to `address` inside accepts connections to 127.0.0.1.
+bool reachable_at_loopback4(int socket, const sockaddr_storage& address) noexcept
+{
+    if (address.ss_family == AF_INET) {
+        const in_addr_t ip = ntohl(reinterpret_cast<const sockaddr_in*>(&address)->sin_addr.s_addr);
+        return ip == INADDR_ANY || ip == INADDR_LOOPBACK;
+    }
+    const in6_addr& ip = reinterpret_cast<const sockaddr_in6*>(&address)->sin6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(&ip))
+        return ip.s6_addr[12] == 127 && ip.s6_addr[13] == 0 && ip.s6_addr[14] == 0 && ip.s6_addr[15] == 1;
+    return IN6_IS_ADDR_UNSPECIFIED(&ip) && socket_option(socket, IPPROTO_IPV6, IPV6_V6ONLY) == 0;
+}
+
 }  // namespace
 
 HandoffServer::HandoffServer(UniqueFd listener, ForwardTable& forwards)
@@ -164,12 +177,9 @@ bool HandoffServer::serve_one()
         port = ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
     else
         return answer();
-    const int host_socket = port == 0 ? -1 : forwards_.handoff_socket(family, port);
-    if (host_socket < 0) {
-        if (port != 0)
-            forwards_.bound_inside(port);
+    if (port == 0)
         return answer();
-    }
+    const int host_socket = forwards_.handoff_socket(family, port);
     // The pid may have been reused if the caller died after the receive: check the
     // notification is still live after opening the pidfd, which pins the process.
     UniqueFd pidfd = open_pidfd(pid);
@@ -177,10 +187,10 @@ bool HandoffServer::serve_one()
         return answer();
     UniqueFd copy(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)));
     if (!copy) {
-        log::error("warning: cannot take the socket that pid %d binds to port %u (pidfd_getfd: %s); "
-                   "it binds inside instead",
-                   static_cast<int>(pid), unsigned{port}, std::strerror(errno));
-        forwards_.bound_inside(port);
+        if (host_socket >= 0)
+            log::error("warning: cannot take the socket that pid %d binds to port %u (pidfd_getfd: %s); "
+                       "it binds inside instead",
+                       static_cast<int>(pid), unsigned{port}, std::strerror(errno));
         return answer();
     }
     // Only a TCP stream socket of the same family gets the host socket; anything else
@@ -189,6 +199,15 @@ bool HandoffServer::serve_one()
         socket_option(copy.get(), SOL_SOCKET, SO_TYPE) != SOCK_STREAM ||
         socket_option(copy.get(), SOL_SOCKET, SO_PROTOCOL) != IPPROTO_TCP)
         return answer();
+    if (host_socket < 0) {
+        // A TCP server binds this port inside. If it can be reached at 127.0.0.1:PORT
+        // inside, where the relay connects, forwards to the port that wait for a
+        // handoff are relayed to it instead. A bind to ::1 alone, say, cannot serve an
+        // IPv4 forward: then the forward waits on for a bind it can be handed to.
+        if (reachable_at_loopback4(copy.get(), address))
+            forwards_.bound_inside(port);
+        return answer();
+    }
     // The caller's file status flags go with the socket it gets: a server that made
     // its socket non-blocking accepts in a loop until EAGAIN, one that did not blocks
     // in accept(). The host socket's open file is shared with portwrap's reference,

@@ -12,6 +12,9 @@
 #  - a client inside reaches the server at 127.0.0.1:GUEST;
 #  - a server binding 127.0.0.1 and ::1 gets both binds; a bind to another port and a
 #    UDP bind to the guest port happen inside, untouched;
+#  - ::1 bound first, then 127.0.0.1 (getaddrinfo's order for "localhost" varies):
+#    the IPv4 bind still gets the host socket; a dual-stack [::] server with only an
+#    IPv4 forward is served through the relay;
 #  - security (issue 11): a bind to 0.0.0.0:GUEST gets only the forward's host side,
 #    never a wildcard; a bind to a port that is not forwarded gets no host socket;
 #  - ctl add: a server that binds after it gets the host socket; ctl remove lets go
@@ -89,6 +92,22 @@ elif mode == "both":  # 127.0.0.1:PORT and ::1:PORT; a UDP socket and another po
         four.getsockname() + six.getsockname()[:2] + udp.getsockname() + other.getsockname()))
     serve(four, 1)
     serve(six, 1)
+elif mode == "sixfirst":  # ::1:PORT first, then 127.0.0.1:PORT (as getaddrinfo may order "localhost")
+    six = socket.socket(socket.AF_INET6)
+    six.bind(("::1", port))
+    six.listen(16)
+    four = socket.socket()
+    four.bind(("127.0.0.1", port))
+    four.listen(16)
+    note("bound six=[%s]:%d four=%s:%d" % (six.getsockname()[:2] + four.getsockname()))
+    serve(four, 1)
+elif mode == "dual":  # [::]:PORT, IPv4 too (IPV6_V6ONLY off)
+    s = socket.socket(socket.AF_INET6)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind(("::", port))
+    s.listen(16)
+    note("bound [%s]:%d" % s.getsockname()[:2])
+    serve(s, 1)
 elif mode == "filtered":  # its own seccomp filter first, then bind
     rc = own_filter()
     try:
@@ -209,6 +228,21 @@ pw_wait 30
 expect_status "the dual server served both" 0
 expect_eq "a client inside reached the ::1 socket" "hello-from-both" "$(cat "$out/six-client.txt" 2>/dev/null)"
 expect_eq "nothing else listens on the host port 8081" refused "$(connect_result 127.0.0.1 8081 2)"
+
+# --- ::1 first, then 127.0.0.1: the IPv4 bind still gets the host socket -----------------
+hp=$(free_port)
+pw_start -p "$hp:8080" -- "$srv" sixfirst 8080 "$out" sixfirst
+check "a host client reaches the server that bound ::1 first" wait_until 20 eval '[[ $(greet '"$hp"') == got:hello-from-sixfirst ]]'
+pw_wait 30
+expect_eq "::1 stayed inside, 127.0.0.1 got the host side" "bound six=[::1]:8080 four=127.0.0.1:$hp" "$(logof sixfirst)"
+
+# --- [::] with IPv4 too and only an IPv4 forward: relayed, and it works ----------------------
+hp=$(free_port)
+pw_start -v -p "$hp:8080" -- "$srv" dual 8080 "$out" dual
+check "a host client reaches the dual-stack server" wait_until 20 eval '[[ $(greet '"$hp"') == got:hello-from-dual ]]'
+pw_wait 30
+expect_eq "the dual-stack socket stayed inside" "bound [::]:8080" "$(logof dual)"
+check "-v says the forward is relayed instead" grep -q "in a way the handoff cannot serve: relaying 127.0.0.1:$hp instead" "$PW_ERR"
 
 # --- security: 0.0.0.0 gets only the forward's host side ------------------------------------
 hp=$(free_port)

@@ -5,7 +5,7 @@
 #   PORTWRAP          path of the portwrap binary (required)
 #   PORTWRAP_TEST_AS  'root' (run portwrap as root) or 'user' (as the unprivileged
 #                     user portwrap-test, through runuser); default: root
-#   PORTWRAP_TEST_DRIVER  'relay' or 'slirp': passed as --port-driver to every run
+#   PORTWRAP_TEST_DRIVER  auto, handoff, relay or slirp: passed as --port-driver to every run
 #                     (unset: portwrap's default)
 #
 # Everything a test starts gets PWTEST_TAG=<unique> in its environment; at the end

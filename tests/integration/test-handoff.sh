@@ -108,6 +108,47 @@ elif mode == "dual":  # [::]:PORT, IPv4 too (IPV6_V6ONLY off)
     s.listen(16)
     note("bound [%s]:%d" % s.getsockname()[:2])
     serve(s, 1)
+elif mode == "flip":  # the TOCTOU attack: another thread flips the sockaddr during bind()
+    import ctypes.util, threading
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    class In(ctypes.Structure):
+        _fields_ = [("family", ctypes.c_ushort), ("port", ctypes.c_ushort), ("addr", ctypes.c_uint32),
+                    ("zero", ctypes.c_char * 8)]
+    forwarded, other = socket.htons(port), socket.htons(port + 2)
+    wide, loop = 0, socket.htonl(0x7F000001)  # 0.0.0.0, 127.0.0.1
+    sa = In(socket.AF_INET, forwarded, wide)
+    stop = False
+    def flipper():
+        i = 0
+        while not stop:
+            sa.port = forwarded if i % 2 else other
+            sa.addr = wide if i % 3 else loop
+            i += 1
+    t = threading.Thread(target=flipper)
+    t.start()
+    kept, results = [], {}
+    deadline = time.time() + 20
+    for _ in range(300):
+        if time.time() > deadline:
+            break
+        s = socket.socket()
+        rc = libc.bind(s.fileno(), ctypes.byref(sa), ctypes.sizeof(sa))
+        if rc == 0:
+            s.listen(1)
+            where = "%s:%d" % s.getsockname()
+            results[where] = results.get(where, 0) + 1
+            kept.append(s)
+        else:
+            s.close()
+        if len(kept) > 20:
+            for k in kept:
+                k.close()
+            kept = []
+    stop = True
+    t.join()
+    for where in sorted(results):
+        note("bound %s" % where)
+    note("done")
 elif mode == "filtered":  # its own seccomp filter first, then bind
     rc = own_filter()
     try:
@@ -256,6 +297,21 @@ expect_eq "127.0.0.2:$hp (the forward's host side) reaches the server" got:hello
     "$("$PY" "$PW_HELPER" greet-client 127.0.0.2 "$hp" 10)"
 pw_wait 30
 
+# --- security: flipping the sockaddr during bind() gains nothing --------------------------
+# A thread rewrites the address and port while the main thread binds again and again
+# (the TOCTOU bypass4netns warns of): each bind gets either the forward's host side or
+# an address inside the namespace, never another host socket.
+hp=$(free_port)
+pw_start -p "$hp:8080" -- "$srv" flip 8080 "$out" flip
+check "the flipping command finished" wait_until 60 grep -sqx done "$out/flip.log"
+log "flip results: $(tr '\n' ' ' <"$out/flip.log")"
+check "some bind got the host side (the attack was in play)" grep -qx "bound 127.0.0.1:$hp" "$out/flip.log"
+unexpected=$(grep '^bound ' "$out/flip.log" | grep -vx -e "bound 127.0.0.1:$hp" -e "bound 0.0.0.0:8082" \
+    -e "bound 127.0.0.1:8082" -e "bound 0.0.0.0:8080" -e "bound 127.0.0.1:8080")
+expect_eq "no bind got anything but the forward's host side or an inside address" "" "$unexpected"
+pw_wait 30
+expect_eq "nothing listens on the host's 8082 (the flipped port)" refused "$(connect_result 127.0.0.1 8082 2)"
+
 # --- its own seccomp filter; no NO_NEW_PRIVS ------------------------------------------------
 hp=$(free_port)
 pw_start -p "$hp:8080" -- sh -c '"$1" status 0 "$0" status && exec "$1" filtered 8080 "$0" filtered' "$out" "$srv"
@@ -275,7 +331,7 @@ check "the control socket appears" wait_until 20 test -S "$ctl_sock"
 added=$(as_user "$PW_USER" "$PW_BIN" ctl "$ctl_sock" add "$hp:9090")
 expect_eq "ctl add $hp:9090" "127.0.0.1:$hp" "$added"
 touch "$out/go-added"
-check "the server that binds after the add gets the host side" wait_until 20 grep -qx "bound 127.0.0.1:$hp" "$out/added.log"
+check "the server that binds after the add gets the host side" wait_until 20 grep -sqx "bound 127.0.0.1:$hp" "$out/added.log"
 as_user "$PW_USER" "$PW_BIN" ctl "$ctl_sock" remove "$hp:9090" >/dev/null
 expect_eq "ctl remove: exit status" 0 "$?"
 expect_eq "after remove, the server still holds its socket and answers" got:hello-from-added "$(greet "$hp")"

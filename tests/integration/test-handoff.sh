@@ -20,7 +20,8 @@
 #  - ctl add: a server that binds after it gets the host socket; ctl remove lets go
 #    of portwrap's reference, the server keeps its socket;
 #  - programs that install their own seccomp filter keep it and still get the port;
-#    the filter sets no NO_NEW_PRIVS (setuid programs keep working);
+#    the filter sets no NO_NEW_PRIVS: a setuid program inside gains its owner's uid
+#    (as the user with subordinate ids);
 #  - the fallback: with the newer seccomp features unavailable (the test knob
 #    PORTWRAP_TEST_NO_HANDOFF=1), the default driver is the relay and -v says why,
 #    and --port-driver=handoff is refused with one line.
@@ -339,6 +340,23 @@ pw_wait 30
 expect_status "the added server" 0
 expect_eq "once the server has closed it, the host port is free (refused)" refused "$(connect_result 127.0.0.1 "$hp" 2)"
 check "-v says the socket was handed after the add" grep -q "handed 127.0.0.1:$hp to the server that bound port 9090 inside" "$PW_ERR"
+
+# --- a setuid program inside still gains its owner's uid ---------------------------------------
+# Only as the user with subordinate ids: a copy of id(1) owned by the host uid and gid
+# that are 5 inside, mode 4755. Positive control: under setpriv --no-new-privs (what a
+# filter installed with PR_SET_NO_NEW_PRIVS would impose) it does not.
+if [[ $PW_AS == user ]]; then
+    # The kernel honours the bit only when the file's uid and gid are both mapped inside.
+    sub=$(awk -F: -v u="$PW_USER" '$1 == u { print $2; exit }' /etc/subuid)
+    subg=$(awk -F: -v u="$PW_USER" '$1 == u { print $2; exit }' /etc/subgid)
+    suid=$PW_TMP/bin/suid-id
+    cp /usr/bin/id "$suid" && chown "$((sub + 5)):$((subg + 5))" "$suid" && chmod 4755 "$suid"
+    hp=$(free_port)
+    pw_run -p "$hp:8080" -- sh -c '"$1" -u > "$0/suid.txt"; setpriv --no-new-privs "$1" -u > "$0/suid-nnp.txt"' "$out" "$suid"
+    expect_status "the setuid runs" 0
+    expect_eq "positive control: with no_new_privs the setuid bit is ignored" "$PW_UID" "$(cat "$out/suid-nnp.txt" 2>/dev/null)"
+    expect_eq "under the handoff filter a setuid program gets its owner's uid (5 inside)" 5 "$(cat "$out/suid.txt" 2>/dev/null)"
+fi
 
 # --- fallback: the newer seccomp features unavailable ------------------------------------------
 hp=$(free_port)

@@ -4,6 +4,7 @@ in a private network namespace, side by side, in one run.
 
 Contenders:
   baseline      the same server straight on the host's loopback (no namespace)
+  handoff       portwrap --port-driver=handoff (the server's own socket on the host)
   relay         portwrap --port-driver=relay
   slirp         portwrap --port-driver=slirp
   pasta         pasta --config-net -t 127.0.0.1/HOST:GUEST (from Debian's passt)
@@ -492,8 +493,12 @@ class Portwrap(Contender):
         # The 1000-connection rows need more than the default --max-connections (256);
         # an older reference binary has no such option (and no limit).
         limit = ["--max-connections=0"] if self.driver == "relay" and has_option(binary, "--max-connections") else []
+        # The handoff driver hands over IPv4 binds for an IPv4 forward; iperf3 without
+        # -B binds [::], which it would relay. 127.0.0.1 inside is as good as 0.0.0.0
+        # for the others' clients, which all arrive over IPv4.
+        addr = "127.0.0.1" if self.driver == "handoff" else "0.0.0.0"
         argv = [binary, f"--port-driver={self.driver}"] + limit + ["-p", str(hp), "-P", str(GUEST_PORT),
-                "--"] + server_argv(ctx, kind, "0.0.0.0", GUEST_PORT, d)
+                "--"] + server_argv(ctx, kind, addr, GUEST_PORT, d)
         p = ctx.popen(argv, lg)
         return Instance(self, [p], hp, GUEST_PORT, d, lg)
 
@@ -722,7 +727,7 @@ def main():
     startups = 3 if q else 11
     idle_s = 2 if q else 10
 
-    contenders = [Baseline(), Portwrap("relay"), Portwrap("slirp"), Pasta(), Slirp4netns()]
+    contenders = [Baseline(), Portwrap("handoff"), Portwrap("relay"), Portwrap("slirp"), Pasta(), Slirp4netns()]
     if args.ref_portwrap:
         contenders.insert(2, Portwrap("relay", ref=True))
     if args.only:

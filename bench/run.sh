@@ -7,7 +7,7 @@
 #    scripts/install-deps.sh first);
 # 2. prepares the unprivileged user portwrap-test (scripts/setup-test-env.sh);
 # 3. builds portwrap if needed (build/, as scripts/test.sh does);
-# 4. runs bench/bench.py: portwrap relay, portwrap slirp, pasta, slirp4netns and a
+# 4. runs bench/bench.py: portwrap handoff, relay and slirp, pasta, slirp4netns and a
 #    no-namespace baseline side by side, prints one markdown table, and rewrites the
 #    results part of docs/performance.md (not with --quick).
 #

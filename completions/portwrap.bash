@@ -112,7 +112,7 @@ _portwrap()
         return 0
         ;;
     --port-driver)
-        mapfile -t COMPREPLY < <(compgen -W 'relay slirp' -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W 'auto handoff relay slirp' -- "$cur")
         return 0
         ;;
     -p | --host-port)

@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
     # build
     meson ninja-build pkg-config g++ libslirp-dev libglib2.0-dev catch2
+    # the handoff port driver's bind() filter (libseccomp.a for the static build too)
+    libseccomp-dev
     # run time: newuidmap/newgidmap for users with /etc/subuid entries
     uidmap
     # tests and demo

@@ -18,6 +18,7 @@
 #include "error.h"
 #include "guest_network.h"
 #include "guest_port_template.h"
+#include "handoff_filter.h"
 #include "handshake.h"
 #include "host_endpoint.h"
 #include "pid_namespace.h"
@@ -129,8 +130,21 @@ void set_up_network(const ChildPlan& plan)
         pid_t connector = connector::spawn(UniqueFd(plan.connector_socket), plan.parent, plan.pid_namespace);
         ready.connector_pid = plan.pid_namespace ? 0 : connector;
     }
+    // The handoff filter comes last, once the connector is forked (it must not bind
+    // through portwrap, which does not serve notifications yet) and after every bind
+    // of the set-up (rtnetlink): from here on, each bind() waits for portwrap.
+    UniqueFd listener;
+    if (plan.handoff_filter) {
+        listener.reset(handoff_filter::install(*plan.handoff_filter));
+        if (!listener)
+            throw_errno("cannot install the handoff seccomp filter (SECCOMP_FILTER_FLAG_NEW_LISTENER)");
+    }
     if (!handshake::send_to_parent(plan.socket, ready, tap.get()))
         throw_errno("cannot pass the TAP fd to portwrap");
+    if (listener && !handshake::send_to_parent(
+                        plan.socket, handshake::ToParent::make(handshake::ToParentKind::HandoffListener, 0, ""),
+                        listener.get()))
+        throw_errno("cannot pass the seccomp listener fd to portwrap");
 }
 
 // Whether portwrap died before PR_SET_PDEATHSIG was armed. A child in a new PID

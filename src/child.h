@@ -6,12 +6,13 @@
 #pragma once
 
 #include <signal.h>
+#include <linux/filter.h>
 #include <sys/types.h>
 
-#include "stop_policy.h"
 #include <vector>
 
 #include "host_access.h"
+#include "stop_policy.h"
 
 namespace portwrap {
 
@@ -25,6 +26,8 @@ struct ChildPlan {
     bool pid_namespace;    // cloned with CLONE_NEWPID: become the init, fork the command
     StopPolicy stop;       // the init's: whether it forwards signals, its leftover grace
     const std::vector<host_access::GuestListener>* to_host;  // -T: listeners to make and pass
+    // The handoff driver's filter (handoff_filter.h), built before clone(); nullptr: none.
+    const std::vector<sock_filter>* handoff_filter = nullptr;
 };
 
 [[noreturn]] void run_child(const ChildPlan& plan) noexcept;

@@ -103,14 +103,18 @@ Forwarding:
       --control-socket=PATH listen on an owner-only Unix socket at PATH for
                             'portwrap ctl PATH list|add|remove' (removed when
                             portwrap exits)
-      --port-driver=DRIVER  how TCP is forwarded: 'relay' (the default:
-                            portwrap relays each connection to
-                            127.0.0.1:GUEST_PORT inside) or 'slirp' (libslirp
-                            forwards to 10.0.2.100:GUEST_PORT). UDP is always
-                            relayed by portwrap to 127.0.0.1:GUEST_PORT inside.
-      --max-connections=N   connections each TCP forward keeps open at once
-                            (default 256; 0: no limit); past it, new ones
-                            are reset at once. Relay driver only.
+      --port-driver=DRIVER  how TCP is forwarded: 'auto' (the default:
+                            handoff where the kernel supports it, else relay),
+                            'handoff' (the server's bind() inside gets the host
+                            socket itself: no relay), 'relay' (portwrap relays
+                            each connection to 127.0.0.1:GUEST_PORT inside) or
+                            'slirp' (libslirp forwards to
+                            10.0.2.100:GUEST_PORT). UDP is always relayed by
+                            portwrap to 127.0.0.1:GUEST_PORT inside.
+      --max-connections=N   connections each relayed TCP forward keeps open
+                            at once (default 256; 0: no limit); past it, new
+                            ones are reset at once. Not for the slirp driver;
+                            a handed-off forward's server accepts itself.
       --allow-host-loopback let COMMAND reach the host's 127.0.0.1 services
                             through 10.0.2.2 (blocked by default)
       --dns=ADDR            the nameserver COMMAND uses (repeatable); default:
@@ -455,8 +459,12 @@ ParseResult parse(const std::vector<std::string>& args)
     }
     if (port_driver == "slirp")
         options.port_driver = PortDriver::Slirp;
-    else if (port_driver && *port_driver != "relay")
-        return UsageError{"invalid port driver '" + *port_driver + "': expected 'relay' or 'slirp'"};
+    else if (port_driver == "relay")
+        options.port_driver = PortDriver::Relay;
+    else if (port_driver == "handoff")
+        options.port_driver = PortDriver::Handoff;
+    else if (port_driver && *port_driver != "auto")
+        return UsageError{"invalid port driver '" + *port_driver + "': expected 'auto', 'handoff', 'relay' or 'slirp'"};
     if (max_connections) {
         const auto& text = *max_connections;
         size_t value = text.empty() || text.size() > 7 ? SIZE_MAX : 0;

@@ -15,8 +15,10 @@ namespace portwrap::cli {
 
 // How the published port reaches the namespace (docs/design.md, "Port drivers").
 enum class PortDriver {
-    Relay,  // portwrap accepts and splices to 127.0.0.1:GUEST_PORT inside (default)
-    Slirp,  // libslirp's hostfwd to 10.0.2.100:GUEST_PORT
+    Auto,     // handoff where this kernel supports it, else relay (the default)
+    Handoff,  // the server's bind() inside gets a host socket (handoff_filter.h)
+    Relay,    // portwrap accepts and splices to 127.0.0.1:GUEST_PORT inside
+    Slirp,    // libslirp's hostfwd to 10.0.2.100:GUEST_PORT
 };
 
 // --max-connections when it is not given (docs/design.md, "Port drivers").
@@ -35,7 +37,7 @@ struct Options {
     std::vector<std::string> dns;  // --dns, in order: the command's nameservers
     std::string control_socket;    // --control-socket: where `portwrap ctl` connects, or empty
     std::string print_url;         // --print-url: a URL template to print once listening, or empty
-    PortDriver port_driver = PortDriver::Relay;
+    PortDriver port_driver = PortDriver::Auto;
     // --max-connections: open connections per relayed TCP forward (0: no limit)
     size_t max_connections = kDefaultMaxConnections;
     bool allow_host_loopback = false;

@@ -19,6 +19,7 @@ enum class ToParentKind : uint32_t {
     Failed = 2,      // set-up failed: text says what, exit status 125
     ExecFailed = 3,  // execvp failed: text says what, exit_status is 126 or 127
     Listener = 4,    // before Ready, one per -T listener: carries its fd, `index` says which
+    HandoffListener = 5,  // right after Ready, handoff driver only: carries the seccomp listener fd
 };
 
 struct ToParent {

@@ -1,38 +1,11 @@
 #include "host_access_relays.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
-#include <cerrno>
-
-#include "error.h"
 #include "forward_spec.h"
 #include "host_endpoint.h"
 #include "log.h"
 #include "relay.h"
 
 namespace portwrap {
-namespace {
-
-// A socket connecting to `address` on the host, non-blocking; the relay waits for the
-// connect to finish, as it does for the connector's sockets.
-UniqueFd connect_to_host(const host_endpoint::SocketAddress& address)
-{
-    UniqueFd socket(::socket(address.get()->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!socket)
-        return socket;
-    int on = 1;
-    ::setsockopt(socket.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-    if (::connect(socket.get(), address.get(), address.length) != 0 && errno != EINPROGRESS) {
-        const int err = errno;
-        socket.reset();
-        errno = err;
-    }
-    return socket;
-}
-
-}  // namespace
 
 HostAccessRelays::HostAccessRelays(std::vector<Launcher::ToHostListener> listeners,
                                    const std::vector<host_access::Spec>& specs, const std::vector<size_t>& owner_of,
@@ -49,8 +22,7 @@ HostAccessRelays::HostAccessRelays(std::vector<Launcher::ToHostListener> listene
         log::info("relaying %s inside the namespace to %s (-T)",
                   host_endpoint::bound_side(listener.fd.get()).c_str(), target.c_str());
         relays_.push_back(std::make_unique<Relay>(
-            std::move(listener.fd), Relay::Target{[address] { return connect_to_host(address); }, target}, pipes,
-            max_connections));
+            std::move(listener.fd), Relay::connect_to(address, target), pipes, max_connections));
     }
 }
 

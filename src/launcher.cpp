@@ -88,7 +88,8 @@ pid_t clone_into_namespaces(bool pid_namespace)
 
 Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& ids, const sigset_t& exec_sigmask,
                    bool with_connector, bool pid_namespace, const std::optional<std::string>& resolv_conf,
-                   const StopPolicy& stop, const std::vector<host_access::GuestListener>& to_host)
+                   const StopPolicy& stop, const std::vector<host_access::GuestListener>& to_host,
+                   const std::vector<sock_filter>* handoff_filter)
 {
     std::vector<char*> argv;
     for (const std::string& arg : command)
@@ -108,7 +109,7 @@ Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& 
         run_child(ChildPlan{sockets.child_end.get(), parent, argv.data(), exec_sigmask,
                             connector_sockets.child_end.valid() ? connector_sockets.child_end.release() : -1,
                             resolv_conf ? resolv_conf->c_str() : nullptr, pid_namespace, stop,
-                            to_host.empty() ? nullptr : &to_host});
+                            to_host.empty() ? nullptr : &to_host, handoff_filter});
     }
     child_.emplace(pid);
     sockets.child_end.reset();
@@ -136,6 +137,13 @@ Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& 
     if (received != handshake::Received::Message || message.kind != handshake::ToParentKind::Ready || !tap_)
         report_child_failure(received, message, *child_);
     connector_pid_ = message.connector_pid;
+    if (handoff_filter) {
+        handshake::ToParent second;
+        received = handshake::receive_from_child(socket_.get(), second, handoff_listener_);
+        if (received != handshake::Received::Message || second.kind != handshake::ToParentKind::HandoffListener ||
+            !handoff_listener_)
+            report_child_failure(received, second, *child_);
+    }
     if (message.text[0] != '\0')
         log::error("%s", message.text);  // a warning from the set-up: not fatal
     // In a PID namespace the init reaps the connector, and no pid is sent (child.cpp).

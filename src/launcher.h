@@ -2,6 +2,7 @@
 // write its id maps, receive the TAP fd, and later give it the go-ahead to exec.
 #pragma once
 
+#include <linux/filter.h>
 #include <signal.h>
 
 #include <optional>
@@ -26,11 +27,15 @@ public:
     // resolv_conf: the text --dns asks for as the command's /etc/resolv.conf.
     // stop: what the --pid-ns init forwards and how long it gives leftovers.
     // to_host: the -T listeners the child makes inside the namespace and passes back.
+    // handoff_filter: the handoff driver's filter, to install in the child; its
+    // listener fd is then take_handoff_listener()'s.
     Launcher(const std::vector<std::string>& command, const id_map::Plan& ids, const sigset_t& exec_sigmask,
              bool with_connector, bool pid_namespace, const std::optional<std::string>& resolv_conf = std::nullopt,
-             const StopPolicy& stop = {}, const std::vector<host_access::GuestListener>& to_host = {});
+             const StopPolicy& stop = {}, const std::vector<host_access::GuestListener>& to_host = {},
+             const std::vector<sock_filter>* handoff_filter = nullptr);
 
     UniqueFd take_tap() noexcept { return std::move(tap_); }
+    UniqueFd take_handoff_listener() noexcept { return std::move(handoff_listener_); }
     UniqueFd take_connector_socket() noexcept { return std::move(connector_socket_); }
     // The connector's pid if it is portwrap's child (relay driver, no PID namespace), else 0.
     pid_t connector_pid() const noexcept { return connector_pid_; }
@@ -53,6 +58,7 @@ private:
     UniqueFd socket_;
     std::optional<ChildProcess> child_;  // set once clone() succeeded
     UniqueFd tap_;
+    UniqueFd handoff_listener_;
     UniqueFd connector_socket_;
     pid_t connector_pid_ = 0;
     std::vector<ToHostListener> to_host_;

@@ -24,6 +24,8 @@
 #include "exit_status.h"
 #include "guest_port_template.h"
 #include "host_access_relays.h"
+#include "handoff.h"
+#include "handoff_filter.h"
 #include "host_endpoint.h"
 #include "id_map.h"
 #include "jupyterhub.h"
@@ -141,6 +143,23 @@ std::string apply_jupyterhub(cli::Options& options)
     return std::string("JUPYTERHUB_SERVICE_URL=") + plan.service_url_inside + '\0';
 }
 
+// The port driver this launch uses: --port-driver, with 'auto' resolved to handoff
+// where the kernel supports it and relay elsewhere (said once under -v, with why).
+cli::PortDriver choose_port_driver(const cli::Options& options)
+{
+    if (options.port_driver != cli::PortDriver::Auto && options.port_driver != cli::PortDriver::Handoff)
+        return options.port_driver;
+    const auto reason = handoff_filter::unsupported_reason();
+    if (reason && options.port_driver == cli::PortDriver::Handoff)
+        throw Error("--port-driver=handoff is unavailable here: " + *reason + " (use --port-driver=relay)");
+    if (reason) {
+        log::info("port driver: relay (handoff unavailable: %s)", reason->c_str());
+        return cli::PortDriver::Relay;
+    }
+    log::info("port driver: handoff (a server's bind() inside gets the host socket)");
+    return cli::PortDriver::Handoff;
+}
+
 int run(cli::Options options)
 {
     log::set_verbose(options.verbose);
@@ -170,16 +189,21 @@ int run(cli::Options options)
     if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
         throw_errno("cannot become a child subreaper");
     UniqueFd ready_fd = take_ready_fd(options.ready_fd);
-    const bool relay_driver = options.port_driver == cli::PortDriver::Relay;
-    // UDP is always relayed (udp_relay.h says why); TCP with the relay driver. The
+    const cli::PortDriver driver = choose_port_driver(options);
+    const bool relay_driver = driver == cli::PortDriver::Relay;
+    const bool handoff = driver == cli::PortDriver::Handoff;
+    // UDP is always relayed (udp_relay.h says why); TCP with the relay driver, and with
+    // the handoff driver for a Unix host side or a server it cannot hand off to. The
     // readiness probe connects from inside too, and forwards added through the
     // control socket may need it.
     const bool connector_used = ready_fd.valid() || !options.control_socket.empty() ||
                                 std::any_of(options.forwards.begin(), options.forwards.end(), [&](const auto& f) {
-                                    return relay_driver || f.protocol == forward::Protocol::Udp;
+                                    return relay_driver || handoff || f.protocol == forward::Protocol::Udp;
                                 });
+    // Built before clone(): libseccomp allocates (handoff_filter.h).
+    const std::vector<sock_filter> filter = handoff ? handoff_filter::build() : std::vector<sock_filter>();
     Launcher launcher(command, ids, original_mask, connector_used, options.pid_ns, dns_resolv_conf(options.dns),
-                      options.stop, guest_listeners);
+                      options.stop, guest_listeners, handoff ? &filter : nullptr);
     raise_fd_limit();
     const auto namespace_id = namespace_processes::network_namespace_of(launcher.child().pid());
     if (!namespace_id)
@@ -190,10 +214,16 @@ int run(cli::Options options)
     // libslirp always runs: it is the namespace's way out (outbound traffic, DNS).
     SlirpSession slirp(launcher.take_tap(), options.allow_host_loopback);
     UniqueFd connector = connector_used ? launcher.take_connector_socket() : UniqueFd();
-    ForwardTable forwards(slirp, relay_driver, connector.get(), options.max_connections);
+    ForwardTable forwards(slirp, relay_driver, connector.get(), options.max_connections, handoff);
+    forwards.set_namespace(*namespace_id);
     HostAccessRelays to_host(launcher.take_to_host_listeners(), options.to_host, owner_of, forwards.pipes(),
                              options.max_connections);
     std::vector<PollSource*> sources{&slirp, &forwards, &to_host};
+    std::optional<HandoffServer> handoff_server;
+    if (handoff) {
+        handoff_server.emplace(launcher.take_handoff_listener(), forwards);
+        sources.push_back(&*handoff_server);
+    }
     PathJanitor janitor;  // removes Unix sockets and the port file when portwrap ends
     // A Unix socket just made: its owner file names this host (socket_owner.h); the
     // janitor removes the socket, then the owner file.
@@ -243,7 +273,9 @@ int run(cli::Options options)
         for (const forward::Spec& spec : options.forwards) {
             if (spec.protocol == forward::Protocol::Udp)
                 continue;  // nothing to connect to: a UDP server cannot be probed
-            const auto where = relay_driver ? connector::Target::Loopback
+            // Handoff: the server's socket is on the host, and portwrap's listener for
+            // clients inside (forward_table.h) answers on the loopback once it has it.
+            const auto where = relay_driver || handoff ? connector::Target::Loopback
                                : spec.ipv6  ? connector::Target::TapAddress6
                                             : connector::Target::TapAddress;
             targets.push_back({spec.guest_port, where});
@@ -255,7 +287,7 @@ int run(cli::Options options)
         sources.push_back(&*control);
     launcher.start_command(forward_environment(host_sides, forwards.list()) + extra_environment);
     log::info("running %s", command.front().c_str());
-    sandbox::confine();
+    sandbox::confine(handoff);
     sandbox::self_test_if_requested();
     // Asked to stop (or the command is gone): the files go at once, before a batch
     // scheduler's SIGKILL can end the janitor with us.

@@ -95,6 +95,32 @@ std::string Relay::target_name() const
     return target_.open ? target_.description : "127.0.0.1:" + std::to_string(guest_port_) + " inside the namespace";
 }
 
+namespace {
+
+// A non-blocking connect to `target` from portwrap's own namespace. Invalid with
+// errno on failure; in progress (EINPROGRESS) counts as made.
+UniqueFd connect_directly(const host_endpoint::SocketAddress& target)
+{
+    UniqueFd socket(::socket(target.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!socket)
+        return socket;
+    int on = 1;
+    ::setsockopt(socket.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    if (::connect(socket.get(), target.get(), target.length) != 0 && errno != EINPROGRESS) {
+        const int error = errno;
+        socket.reset();
+        errno = error;
+    }
+    return socket;
+}
+
+}  // namespace
+
+Relay::Target Relay::connect_to(const host_endpoint::SocketAddress& target, std::string description)
+{
+    return Target{[target] { return connect_directly(target); }, std::move(description)};
+}
+
 void Relay::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)
 {
     listener_index_ = SIZE_MAX;

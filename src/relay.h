@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "pipe_pool.h"
+#include "host_endpoint.h"
 #include "poll_source.h"
 #include "unique_fd.h"
 
@@ -36,6 +37,10 @@ public:
         std::string description;
     };
     Relay(UniqueFd listener, Target target, PipePool& pipes, size_t max_connections);
+    // The handoff driver's relay for clients inside: accepts on a socket in the
+    // namespace and connects each connection to `target`, a forward's host side,
+    // from portwrap's namespace (connect_to()).
+    static Target connect_to(const host_endpoint::SocketAddress& target, std::string description);
     ~Relay() override;
 
     void fill(std::vector<pollfd>& fds, uint32_t& timeout_ms) override;

@@ -67,7 +67,16 @@ constexpr uint32_t kOpenatForbiddenFlags =
 constexpr uint32_t kOpenatForbiddenFlags = 0;
 #endif
 
-std::vector<sock_filter> build_filter()
+// The handoff driver's: the listener's ioctls (ID_VALID under both of the numbers
+// kernels have used) and the calls that read the caller's sockaddr and take its socket.
+constexpr uint32_t kHandoffIoctls[] = {
+    static_cast<uint32_t>(SECCOMP_IOCTL_NOTIF_RECV), static_cast<uint32_t>(SECCOMP_IOCTL_NOTIF_SEND),
+    static_cast<uint32_t>(SECCOMP_IOCTL_NOTIF_ID_VALID), static_cast<uint32_t>(SECCOMP_IOR(2, __u64)),
+    static_cast<uint32_t>(SECCOMP_IOCTL_NOTIF_ADDFD),
+};
+constexpr long kHandoffAllowed[] = {SYS_pidfd_open, SYS_pidfd_getfd, SYS_process_vm_readv};
+
+std::vector<sock_filter> build_filter(bool handoff)
 {
     std::vector<sock_filter> program;
     auto statement = [&](uint16_t code, uint32_t k) { program.push_back(BPF_STMT(code, k)); };
@@ -89,6 +98,12 @@ std::vector<sock_filter> build_filter()
         jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(nr), 0, 1);
         statement(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
     }
+    if (handoff) {
+        for (long nr : kHandoffAllowed) {
+            jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(nr), 0, 1);
+            statement(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        }
+    }
     // openat(dirfd, path, flags, mode): flags is args[2]; its low 32 bits hold them all.
     jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 0, 4);
     statement(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[2]));
@@ -97,10 +112,18 @@ std::vector<sock_filter> build_filter()
     statement(BPF_RET | BPF_K, kDeny);
     // ioctl(fd, FIONREAD): libslirp sizes UDP datagrams with it. Nothing else: not
     // even terminal requests (TIOCSTI could type into the user's terminal).
-    jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 4);
+    // The handoff driver adds the seccomp listener's requests.
+    const uint8_t handoff_ioctls = handoff ? static_cast<uint8_t>(2 * std::size(kHandoffIoctls)) : 0;
+    jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, static_cast<uint8_t>(4 + handoff_ioctls));
     statement(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[1]));
     jump(BPF_JMP | BPF_JEQ | BPF_K, FIONREAD, 0, 1);
     statement(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    if (handoff) {
+        for (uint32_t request : kHandoffIoctls) {
+            jump(BPF_JMP | BPF_JEQ | BPF_K, request, 0, 1);
+            statement(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        }
+    }
     statement(BPF_RET | BPF_K, kDeny);
 
     statement(BPF_RET | BPF_K, kDeny);
@@ -109,17 +132,18 @@ std::vector<sock_filter> build_filter()
 
 }  // namespace
 
-void confine()
+void confine(bool handoff)
 {
     // Required for an unprivileged seccomp filter, and by itself it stops setuid
     // programs from gaining privileges through us.
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         throw_errno("cannot set PR_SET_NO_NEW_PRIVS");
-    std::vector<sock_filter> program = build_filter();
+    std::vector<sock_filter> program = build_filter(handoff);
     sock_fprog filter{static_cast<unsigned short>(program.size()), program.data()};
     if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &filter) != 0)
         throw_errno("cannot install the seccomp filter");
-    log::info("sandboxed: no new privileges, seccomp allow-list of %zu syscalls", std::size(kAllowed) + 2);
+    log::info("sandboxed: no new privileges, seccomp allow-list of %zu syscalls",
+              std::size(kAllowed) + 2 + (handoff ? std::size(kHandoffAllowed) : 0));
 }
 
 void self_test_if_requested()

@@ -7,7 +7,10 @@ namespace portwrap::sandbox {
 
 // Sets PR_SET_NO_NEW_PRIVS and installs the seccomp allow-list (docs/security.md).
 // Throws Error if the kernel refuses.
-void confine();
+// Handoff: also allow what the handoff driver needs to answer the command's binds
+// (handoff.h): the seccomp notification ioctls, pidfd_open, pidfd_getfd and
+// process_vm_readv, each limited by the kernel to processes portwrap may ptrace.
+void confine(bool handoff = false);
 
 // With PORTWRAP_SANDBOX_SELFTEST=PATH in the environment, tries two things the
 // sandbox forbids — creating PATH for writing and executing /bin/true — and reports

@@ -583,6 +583,17 @@ std::vector<Item> assess(const Facts& facts)
     items.push_back(assess_id_map(facts));
     items.push_back(assess_tun(facts));
     items.push_back(assess_network(facts));
+
+    // Which port driver --port-driver=auto (the default) picks, and why: the relay is a
+    // working fallback, so never a failure.
+    if (facts.handoff_unavailable)
+        items.push_back({Status::Ok, "port-driver",
+                         "relay (the handoff driver is unavailable: " + *facts.handoff_unavailable + ")", ""});
+    else
+        items.push_back({Status::Ok, "port-driver",
+                         "handoff: a server's bind() of a forwarded TCP port inside gets the host socket "
+                         "(Linux 5.9 or later, seccomp user notification, pidfd_getfd)",
+                         ""});
     return items;
 }
 

@@ -86,6 +86,8 @@ struct Facts {
     HelperFacts newgidmap;
     TunFacts tun;
     ProbeResult probe;
+    // Why the handoff port driver is unavailable here (handoff_filter.h); nullopt: it is.
+    std::optional<std::string> handoff_unavailable;
 };
 
 // "6.1.0-18-amd64" -> {6, 1}.

@@ -22,6 +22,7 @@
 #include "child_process.h"
 #include "error.h"
 #include "guest_network.h"
+#include "handoff_filter.h"
 #include "id_map.h"
 #include "jupyterhub.h"
 #include "log.h"
@@ -217,6 +218,7 @@ Facts gather_facts()
     // An elevated portwrap refuses to launch; it must not try the steps either.
     if (!facts.elevated)
         facts.probe = probe_namespaces(id_map::make_plan(false));
+    facts.handoff_unavailable = handoff_filter::unsupported_reason();
     return facts;
 }
 

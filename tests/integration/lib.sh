@@ -5,7 +5,7 @@
 #   PORTWRAP          path of the portwrap binary (required)
 #   PORTWRAP_TEST_AS  'root' (run portwrap as root) or 'user' (as the unprivileged
 #                     user portwrap-test, through runuser); default: root
-#   PORTWRAP_TEST_DRIVER  'relay' or 'slirp': passed as --port-driver to every run
+#   PORTWRAP_TEST_DRIVER  auto, handoff, relay or slirp: passed as --port-driver to every run
 #                     (unset: portwrap's default)
 #   PORTWRAP_TEST_KERNEL  '4.18': the whole test runs as on RHEL 8, every system call
 #                     newer than Linux 4.18 failing with ENOSYS (tests/old-kernel/enosys418,

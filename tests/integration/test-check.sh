@@ -24,7 +24,7 @@ pw_init
 
 ITEMS=(kernel privileges user.max_user_namespaces kernel.unprivileged_userns_clone
     kernel.apparmor_restrict_unprivileged_userns userns /etc/subuid /etc/subgid newuidmap newgidmap
-    id-map /dev/net/tun network)
+    id-map /dev/net/tun network port-driver)
 
 # run_check WHAT EXPECTED_STATUS: runs 'portwrap --check' and checks the shape of
 # its output: one line per item in order, a summary, nothing on stderr.
@@ -68,6 +68,7 @@ for name in kernel privileges userns id-map /dev/net/tun network; do
     expect_line "as $PW_USER" ok "$name"
 done
 expect_line "as $PW_USER" ok /dev/net/tun "created tap0 in a test namespace"
+expect_line "as $PW_USER" ok port-driver "handoff:"
 if [[ $PW_AS == user ]]; then
     check "as $PW_USER: every item ok" test "$(grep -c '^ok ' "$PW_OUT")" = "${#ITEMS[@]}"
     expect_line "as $PW_USER" ok id-map "newuidmap and newgidmap mapped 65537 uids and 65537 gids" "uid $PW_UID and gid $PW_GID inside"

@@ -52,6 +52,11 @@ if ! wait_until 90 jupyter_up; then
     pw_finish
 fi
 pass "GET /api/status with the token: 200"
+if [[ ${PORTWRAP_TEST_DRIVER:-} == handoff ]]; then
+    # The host port's listening socket is Jupyter's own: no relay in between.
+    check "handoff: Jupyter itself holds the listening socket of 127.0.0.1:$hp" eval \
+        "ss -Hltnp 'sport = :$hp' | grep -q jupyter"
+fi
 
 status=$(jc status "$hp" -)
 check "GET /api/status without a token is refused ($status)" test "$status" = 403 -o "$status" = 401

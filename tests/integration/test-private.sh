@@ -65,7 +65,13 @@ expect_eq "host TCP sockets portwrap listens on" "127.0.0.1:$hp " "$listening"
 # libslirp listens with a backlog of 1; portwrap raises it so that a browser's burst
 # of connects is not dropped into 1-second SYN retries. ss shows the backlog as Send-Q.
 backlog=$(ss -Hltn "sport = :$hp" 2>/dev/null | awk '{print $3}' | head -n 1)
-check "listen backlog of the forwarded port ($backlog) is at least 128" test "${backlog:-0}" -ge 128
+# With the handoff driver the socket is the server's, with the backlog it asked for
+# (python's http.server: 5), as on bare loopback.
+if [[ ${PORTWRAP_TEST_DRIVER:-} == handoff ]]; then
+    expect_eq "listen backlog of the handed-off port: the server's own" 5 "$backlog"
+else
+    check "listen backlog of the forwarded port ($backlog) is at least 128" test "${backlog:-0}" -ge 128
+fi
 check "curl to host 127.0.0.1:$priv fails" eval "! curl -s --max-time 5 -o /dev/null http://127.0.0.1:$priv/page.txt"
 # Still forwarding after that.
 check "forwarded port still answers" fetch_public

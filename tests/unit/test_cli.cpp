@@ -145,13 +145,15 @@ TEST_CASE("help lists every option", "[cli]")
         CHECK(help.find(option) != std::string::npos);
 }
 
-TEST_CASE("--port-driver chooses relay (the default) or slirp", "[cli]")
+TEST_CASE("--port-driver chooses auto (the default), handoff, relay or slirp", "[cli]")
 {
-    CHECK(parse_ok({"-p", "1", "-P", "2", "c"}).port_driver == PortDriver::Relay);
+    CHECK(parse_ok({"-p", "1", "-P", "2", "c"}).port_driver == PortDriver::Auto);
+    CHECK(parse_ok({"--port-driver=auto", "-p", "1", "-P", "2", "c"}).port_driver == PortDriver::Auto);
+    CHECK(parse_ok({"--port-driver=handoff", "-p", "1", "-P", "2", "c"}).port_driver == PortDriver::Handoff);
     CHECK(parse_ok({"--port-driver=relay", "-p", "1", "-P", "2", "c"}).port_driver == PortDriver::Relay);
     CHECK(parse_ok({"--port-driver", "slirp", "-p", "1", "-P", "2", "c"}).port_driver == PortDriver::Slirp);
     CHECK(usage_error({"--port-driver=fast", "-p", "1", "-P", "2", "c"}) ==
-          "invalid port driver 'fast': expected 'relay' or 'slirp'");
+          "invalid port driver 'fast': expected 'auto', 'handoff', 'relay' or 'slirp'");
 }
 
 TEST_CASE("--max-connections caps the relay's open connections per forward", "[cli]")

@@ -65,7 +65,7 @@ TEST_CASE("a working machine gives ok on every line and exit status 0", "[self-c
         CHECK(i.status == Status::Ok);
         CHECK(i.fix.empty());
     }
-    CHECK(items.size() == 13);
+    CHECK(items.size() == 14);
     CHECK(exit_status(items) == 0);
     CHECK(summary_line(items, f) == "summary: ok (0 FAIL, 0 warnings): portwrap can run here for alice (uid 1001)");
 }
@@ -349,4 +349,17 @@ TEST_CASE("mapped ids are counted from a uid_map", "[self-check]")
 {
     CHECK(count_mapped_ids("         0     131072       1001\n      1001       1001          1\n") == 1002);
     CHECK(count_mapped_ids("") == 0);
+}
+
+TEST_CASE("port driver: handoff where available, else relay with the reason, never a failure", "[self-check]")
+{
+    Facts f = working_machine();
+    f.handoff_unavailable = std::nullopt;
+    CHECK(item(assess(f), "port-driver").detail.rfind("handoff:", 0) == 0);
+    f.handoff_unavailable = "Linux 4.18.0 is older than 5.9, which SECCOMP_IOCTL_NOTIF_ADDFD needs";
+    const auto items = assess(f);
+    CHECK(item(items, "port-driver").status == Status::Ok);
+    CHECK(item(items, "port-driver").detail ==
+          "relay (the handoff driver is unavailable: Linux 4.18.0 is older than 5.9, which SECCOMP_IOCTL_NOTIF_ADDFD needs)");
+    CHECK(exit_status(items) == 0);
 }

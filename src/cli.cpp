@@ -369,7 +369,7 @@ ParseResult parse(const std::vector<std::string>& args)
         if (port == 0)
             return UsageError{"invalid guest port '" + *guest_port + "': expected a number from 1 to 65535"};
         if (options.forwards.size() != 1 || options.forwards[0].guest_port != 0)
-            return UsageError{"-P/--guest-port goes with a single -p HOST_PORT; "
+            return UsageError{"-P/--guest-port goes with a single -p HOST_PORT (or unix:PATH); "
                               "for several forwards write -p HOST_PORT:GUEST_PORT"};
         options.forwards[0].guest_port = port;
     }

@@ -47,6 +47,17 @@ _portwrap()
         --allow-host-loopback --map-root --pid-ns --stop-grace --leftover-grace --no-forward-signals
         -v --verbose -h --help --version --check'
 
+    # "portwrap ctl SOCKET list|add FORWARD|remove FORWARD": a request to a running
+    # portwrap. ctl counts only as the first word (anywhere else it is a command name).
+    if ((COMP_CWORD >= 2)) && [[ ${COMP_WORDS[1]} == ctl ]]; then
+        case $COMP_CWORD in
+        2) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;  # the --control-socket PATH
+        3) mapfile -t COMPREPLY < <(compgen -W 'list add remove' -- "$cur") ;;
+        *) COMPREPLY=() ;;  # a FORWARD, as for -p
+        esac
+        return 0
+    fi
+
     # Find where COMMAND starts. bash splits "--opt=value" into "--opt" "=" "value".
     local i=1 word command_at= value_option=
     while ((i < COMP_CWORD)); do
@@ -74,6 +85,9 @@ _portwrap()
     fi
 
     if [[ -n $command_at ]] && ((command_at <= COMP_CWORD)); then
+        # "portwrap ctl": a request to a running portwrap, offered with the commands.
+        local offer_ctl=0
+        ((command_at == 1 && COMP_CWORD == 1)) && [[ ctl == "$cur"* ]] && offer_ctl=1
         if declare -F _command_offset >/dev/null; then
             _command_offset "$command_at"  # bash-completion: the command's own completion
         elif ((command_at == COMP_CWORD)); then
@@ -81,6 +95,7 @@ _portwrap()
         else
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")
         fi
+        ((offer_ctl)) && COMPREPLY+=(ctl)
         return 0
     fi
 

@@ -70,6 +70,15 @@ function __portwrap_command
     printf '%s\n' (commandline -ct)
 end
 
+# "portwrap ctl SOCKET VERB ...": prints how many words follow "ctl" before the one
+# being completed (0: the socket, 1: the verb); fails when the first word is not ctl.
+function __portwrap_ctl_at
+    set -l words (commandline -opc)
+    test (count $words) -ge 2; and test "$words[2]" = ctl; or return 1
+    set -l at (math (count $words) - 2)
+    test -z "$argv[1]"; or test $at = $argv[1]
+end
+
 set -l in_options 'test (__portwrap_state) != command'
 complete -c portwrap -f -n $in_options -s p -l host-port -x -d 'a forward: HOST_PORT, HOST_PORT:GUEST_PORT[/udp] or unix:PATH:GUEST_PORT'
 complete -c portwrap -f -n $in_options -s P -l guest-port -x -d 'port inside the namespace for a single -p HOST_PORT'
@@ -93,6 +102,13 @@ complete -c portwrap -f -n $in_options -s v -l verbose -d 'print start-up diagno
 complete -c portwrap -f -n $in_options -s h -l help -d 'show the help and exit'
 complete -c portwrap -f -n $in_options -l version -d 'show version information and exit'
 complete -c portwrap -f -n $in_options -l check -d 'check whether portwrap can run here, and exit'
+# A request to a running portwrap: ctl as the first word, its socket, its verb.
+complete -c portwrap -f -n 'test (count (commandline -opc)) = 1' -a ctl -d 'ask a running portwrap (--control-socket) to list, add or remove forwards'
+complete -c portwrap -n '__portwrap_ctl_at 0' -F -d 'the --control-socket of a running portwrap'
+complete -c portwrap -f -n '__portwrap_ctl_at 1' -a list -d 'list the forwards'
+complete -c portwrap -f -n '__portwrap_ctl_at 1' -a add -d 'add a forward: [ADDR:]HOST_PORT:GUEST_PORT[/udp]'
+complete -c portwrap -f -n '__portwrap_ctl_at 1' -a remove -d 'remove a forward, as list shows it'
+complete -c portwrap -f -n '__portwrap_ctl_at'
 # COMMAND's name, then its own arguments, completed as for COMMAND itself.
-complete -c portwrap -n 'test (__portwrap_state) != value' -x \
+complete -c portwrap -n 'not __portwrap_ctl_at; and test (__portwrap_state) != value' -x \
     -a '(__fish_complete_subcommand --commandline (__portwrap_command))'

@@ -74,6 +74,7 @@ Forwarding:
                                 (an owner-only Unix socket, mode 0600)
                             HOST_PORT 0 picks a free port, shown on stderr
   -P, --guest-port=PORT     port inside the namespace for a single -p HOST_PORT
+                            (or -p unix:PATH) that names none
       --host-addr=ADDR      host address for forwards that name none (default
                             127.0.0.1; 0.0.0.0 or :: expose them to the
                             whole network)
@@ -167,8 +168,9 @@ Examples:
         --ip=0.0.0.0 --no-browser
   A web server on port 8000 inside, at 127.0.0.1:8080 on the host:
     portwrap -p 8080 -P 8000 -- python3 -m http.server -b 0.0.0.0 {guest-port}
-  Jupyter on an owner-only Unix socket, for ssh -L 9876:$HOME/jupyter.sock:
-    portwrap -p unix:$HOME/jupyter.sock:8888 -- jupyter lab \
+  Jupyter on an owner-only Unix socket of this node (not in a home directory
+  that several login nodes share), for the ssh -L line portwrap prints:
+    portwrap -p unix:$XDG_RUNTIME_DIR/jupyter.sock:8888 -- jupyter lab \
         --port={guest-port} --no-browser
   A single-user server started by JupyterHub (in jupyterhub_config.py):
     c.Spawner.cmd = ['portwrap', '--jupyterhub', '--',
@@ -398,7 +400,7 @@ ParseResult parse(const std::vector<std::string>& args)
         if (port == 0)
             return UsageError{"invalid guest port '" + *guest_port + "': expected a number from 1 to 65535"};
         if (options.forwards.size() != 1 || options.forwards[0].guest_port != 0)
-            return UsageError{"-P/--guest-port goes with a single -p HOST_PORT; "
+            return UsageError{"-P/--guest-port goes with a single -p HOST_PORT (or unix:PATH); "
                               "for several forwards write -p HOST_PORT:GUEST_PORT"};
         options.forwards[0].guest_port = port;
     }

@@ -102,6 +102,19 @@ void make_way_for_unix_socket(const std::string& path)
         throw_errno("cannot remove the stale socket " + path);
 }
 
+std::string bind_failure(const std::string& where, const forward::Spec& spec, int err)
+{
+    std::string message = describe_errno("cannot listen on " + where, err);
+    if (!spec.unix_path.empty())
+        return message;
+    if (err == EADDRINUSE)
+        message += " (another program has this port: choose another, or -p 0 for any free one)";
+    else if (err == EACCES && spec.host_port != 0)  // the only EACCES of bind() without a security module
+        message += " (ports below net.ipv4.ip_unprivileged_port_start, 1024 by default, need privileges: "
+                   "use a higher port, or -p 0)";
+    return message;
+}
+
 UniqueFd listen_tcp(const forward::Spec& spec)
 {
     const std::string where = forward::host_side(spec);
@@ -115,7 +128,7 @@ UniqueFd listen_tcp(const forward::Spec& spec)
         if (spec.ipv6)  // [::] means IPv6 only, like the address says; 0.0.0.0 is separate
             ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
         if (::bind(fd.get(), address.get(), address.length) != 0)
-            throw_errno("cannot listen on " + where);
+            throw Error(bind_failure(where, spec, errno));
     } else {
         make_way_for_unix_socket(spec.unix_path);
         OwnerOnlyUmask owner_only;
@@ -138,7 +151,7 @@ UniqueFd bind_udp(const forward::Spec& spec)
     if (spec.ipv6)
         ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
     if (::bind(fd.get(), address.get(), address.length) != 0)
-        throw_errno("cannot listen on " + where);
+        throw Error(bind_failure(where, spec, errno));
     return fd;
 }
 

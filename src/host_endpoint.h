@@ -27,6 +27,11 @@ SocketAddress host_address(const forward::Spec& spec);
 // port the kernel picked for port 0.
 std::string bound_side(int fd);
 
+// The one-line error for a failed bind() of spec's host side, with what to do about
+// the two usual causes: a port in use (-p 0 picks a free one) and a port below
+// net.ipv4.ip_unprivileged_port_start.
+std::string bind_failure(const std::string& where, const forward::Spec& spec, int err);
+
 // Makes way for a Unix socket at `path`: nothing there is fine; a socket of this
 // user's that nobody listens on (left by a portwrap that was killed) is removed;
 // anything else (a live socket, another user's, a file, a directory, a socket whose

@@ -10,8 +10,6 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "error.h"
 #include "log.h"
@@ -22,12 +20,24 @@ extern char** environ;
 namespace portwrap::id_map {
 namespace {
 
+// The whole file, or "" if it cannot be read (a missing /etc/subuid is no entry).
+// Plain read(2), not iostreams: <fstream> alone pulls the C++ locale machinery
+// (about 800 KB) into the static binary.
 std::string read_text_file(const char* path)
 {
-    std::ifstream file(path);
-    std::stringstream text;
-    text << file.rdbuf();
-    return text.str();
+    std::string text;
+    UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+    if (!fd)
+        return text;
+    char buffer[4096];
+    for (ssize_t got; (got = ::read(fd.get(), buffer, sizeof buffer)) != 0;) {
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return {};
+        text.append(buffer, static_cast<size_t>(got));
+    }
+    return text;
 }
 
 void write_proc_file(pid_t pid, const char* name, const std::string& text)

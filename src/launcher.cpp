@@ -1,5 +1,6 @@
 #include "launcher.h"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -8,8 +9,8 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
-#include <fstream>
 
 #include "child.h"
 #include "error.h"
@@ -51,9 +52,9 @@ std::string apparmor_hint(const std::string& child_message)
 {
     if (child_message.find(std::strerror(EPERM)) == std::string::npos)
         return {};
-    std::ifstream sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
-    int restricted = 0;
-    if (!(sysctl >> restricted) || restricted == 0)
+    UniqueFd sysctl(::open("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", O_RDONLY | O_CLOEXEC));
+    char text[16] = {};
+    if (!sysctl || ::read(sysctl.get(), text, sizeof text - 1) <= 0 || std::strtol(text, nullptr, 10) == 0)
         return {};
     return " (kernel.apparmor_restrict_unprivileged_userns=1 denies capabilities in new user namespaces)";
 }

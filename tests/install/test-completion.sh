@@ -19,17 +19,27 @@ pass() { echo "completion: ok: $*"; }
 tmp=$(mktemp -d /tmp/portwrap-completion.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/empty" "$tmp/home"  # an empty working directory: no file names to offer
+mkdir "$tmp/run" && : >"$tmp/run/jupyter.sock"  # where "portwrap ctl" finds a socket path
+sock=$tmp/run/jupyter.sock
 
 # The options --help lists: every "-x" and "--long" on its option lines.
 "$PORTWRAP" --help | grep -E '^ {2}(-[[:alnum:]], )?--|^ {6}--' |
     sed -E 's/^ +((-[[:alnum:]], )?--[[:alnum:]-]+).*/\1/' | tr ',' '\n' | tr -d ' ' | sort -u >"$tmp/help-options"
 (($(wc -l <"$tmp/help-options") >= 12)) || fail "found only $(wc -l <"$tmp/help-options") option names in --help"
 
-# expect WHAT FILE [+WORD|-WORD|=FILE]...: checks the candidates (one a line) in FILE.
+# expect WHAT FILE [+WORD|-WORD|=FILE]... [-- WORD...]: checks the candidates (one a
+# line) in FILE: +WORD offered, -WORD not offered, =FILE exactly these; every WORD
+# after "--" is not offered (for words that start with '-' themselves).
 expect() {
-    local what=$1 file=$2 ok=1 spec
+    local what=$1 file=$2 ok=1 spec after=0
     shift 2
     for spec in "$@"; do
+        if ((after)); then
+            spec=-$spec
+        elif [[ $spec == -- ]]; then
+            after=1
+            continue
+        fi
         case $spec in
         +*) grep -qxF -- "${spec:1}" "$file" || { fail "$what: '${spec:1}' not offered"; ok=0; } ;;
         -*) ! grep -qxF -- "${spec:1}" "$file" || { fail "$what: '${spec:1}' offered"; ok=0; } ;;
@@ -120,6 +130,22 @@ for mode in plain full; do
     expect "bash ($mode) 'portwrap --host-a '" "$tmp/out" +127.0.0.1 +0.0.0.0
     b 'portwrap -pv ech'
     expect "bash ($mode) 'portwrap -pv ech' (-pv: -p with the value v)" "$tmp/out" +echo
+    b 'portwrap --ch'
+    expect "bash ($mode) 'portwrap --ch'" "$tmp/out" +--check
+    # portwrap ctl SOCKET list|add|remove: ctl as the first word, then the socket, the verb.
+    b 'portwrap ct'
+    expect "bash ($mode) 'portwrap ct'" "$tmp/out" +ctl
+    b 'portwrap -p 9876 -P 8888 ct'
+    expect "bash ($mode) 'portwrap -p 9876 -P 8888 ct': a command name, not the request" "$tmp/out" -ctl
+    b "portwrap ctl $tmp/run/j"
+    expect "bash ($mode) 'portwrap ctl DIR/j': the socket path" "$tmp/out" "+$sock"
+    b "portwrap ctl $sock "
+    printf '%s\n' add list remove >"$tmp/verbs"
+    expect "bash ($mode) 'portwrap ctl SOCKET ': the verbs" "$tmp/out" "=$tmp/verbs"
+    b "portwrap ctl $sock re"
+    expect "bash ($mode) 'portwrap ctl SOCKET re'" "$tmp/out" +remove -- list
+    b "portwrap ctl $sock add "
+    expect "bash ($mode) 'portwrap ctl SOCKET add ': a forward, nothing offered" "$tmp/out" -- list --help ctl
     if [[ $mode == full ]]; then
         b 'portwrap -p 9876 -P 8888 -- ls --al'
         expect "bash (full) 'portwrap ... -- ls --al': ls's own options" "$tmp/out" +--all -- --host-addr
@@ -153,6 +179,17 @@ if command -v fish >/dev/null; then
     expect "fish after 'portwrap -vp9876 -P 8888 true': no portwrap option" "$tmp/out" -- --help --host-port
     f 'portwrap -p 9876 -P 8888 -- ls --al'
     expect "fish 'portwrap ... -- ls --al': ls's own options" "$tmp/out" +--all -- --host-addr
+    f 'portwrap --ch'
+    expect "fish 'portwrap --ch'" "$tmp/out" +--check
+    f 'portwrap ct'
+    expect "fish 'portwrap ct'" "$tmp/out" +ctl
+    f "portwrap ctl $tmp/run/j"
+    expect "fish 'portwrap ctl DIR/j': the socket path" "$tmp/out" "+$sock"
+    f "portwrap ctl $sock "
+    printf '%s\n' add list remove >"$tmp/verbs"
+    expect "fish 'portwrap ctl SOCKET ': the verbs" "$tmp/out" "=$tmp/verbs"
+    f "portwrap ctl $sock add "
+    expect "fish 'portwrap ctl SOCKET add ': a forward, nothing offered" "$tmp/out" -- list --help ctl
 else
     fail "fish is not installed (scripts/install-deps.sh installs it)"
 fi
@@ -199,6 +236,19 @@ EOF
     }
     z 'portwrap --h'
     expect "zsh 'portwrap --h'" "$tmp/out" +--help +--host-port +--host-addr -- --version
+    z 'portwrap --ch'
+    expect "zsh 'portwrap --ch'" "$tmp/out" +--check
+    # zsh_words: every word of the listing (and of the line typed), for non-options.
+    zsh_words() { sed -E 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\r//g' "$tmp/raw" | grep -oE '[[:alnum:]_./-]+' | sort -u >"$tmp/out"; }
+    z 'portwrap ct'
+    zsh_words
+    expect "zsh 'portwrap ct'" "$tmp/out" +ctl
+    z "portwrap ctl $tmp/run/j"
+    zsh_words
+    expect "zsh 'portwrap ctl DIR/j': the socket path" "$tmp/out" "+$sock"
+    z "portwrap ctl $sock "
+    zsh_words
+    expect "zsh 'portwrap ctl SOCKET ': the verbs" "$tmp/out" +list +add +remove -- --help
     z 'portwrap -p 9876 -P 8888 true --h'
     expect "zsh after COMMAND 'true': no portwrap option" "$tmp/out" -- --help --host-port --host-addr
     z 'portwrap -vp 9876 -P 8888 true --h'

@@ -38,7 +38,7 @@ fi
 # in the rendered man page, the indented terms of the OPTIONS section.
 help_terms() {
     grep -E '^ {2}(-[[:alnum:]], )?--|^ {6}--' "$tmp/help.txt" |
-        sed -E 's/^ +//; s/^((-[[:alnum:]], )?--[[:alnum:]-]+(=[A-Z_]+)?).*/\1/'
+        sed -E 's/^ +//; s/^((-[[:alnum:]], )?--[[:alnum:]-]+(=[][A-Z_:]+)?).*/\1/'
 }
 man_terms() {
     awk '/^OPTIONS$/ { on = 1; next } /^[A-Z]/ { on = 0 } on' "$tmp/man.txt" |

@@ -2,7 +2,9 @@
 # errors: each set-up failure gives exit status 125 (127 for a missing command),
 # exactly one 'portwrap: ' line on stderr with the right key words, the command never
 # runs (it would create a marker file), and no process is left behind:
-#  - host port in use (held by a python listener first), on 127.0.0.1 and 127.0.0.2;
+#  - host port in use (held by a python listener first), on 127.0.0.1 and 127.0.0.2:
+#    the line suggests -p 0;
+#  - a host port below 1024 ('user' only): the line says why and what to do;
 #  - user namespaces unavailable (user.max_user_namespaces=0 in an enclosing user ns);
 #  - /dev/net/tun missing (tmpfs over /dev/net in a private mount namespace);
 #  - /dev/net/tun not accessible (a root-owned 0600 file bound over it; 'user' only:
@@ -38,9 +40,18 @@ for addr in 127.0.0.1 127.0.0.2; do
     held=$(free_port)
     start_helper "$PW_TMP/hold.log" "$PY" "$PW_HELPER" hold "$addr" "$held" "$PW_TMP/hold.ready.$addr"
     wait_until 10 test -e "$PW_TMP/hold.ready.$addr" || fail "could not hold $addr:$held"
-    HP=$held run_error "host port $addr:$held in use" 125 "in use|$addr:$held" --host-addr "$addr"
+    HP=$held run_error "host port $addr:$held in use" 125 "in use|$addr:$held|or -p 0 for any free one" --host-addr "$addr"
     stop_helpers
 done
+
+# --- a host port below 1024 (net.ipv4.ip_unprivileged_port_start) -----------------------
+# Only the user is refused, and told why and what to do; root may bind it.
+low_start=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)
+if [[ $PW_AS == user ]] && ((low_start > 1)); then
+    low=$((low_start - 1))
+    HP=$low run_error "host port $low, below ip_unprivileged_port_start=$low_start" 125 \
+        "127.0.0.1:$low: Permission denied|ports below net.ipv4.ip_unprivileged_port_start|need privileges|or -p 0"
+fi
 
 # --- user namespaces unavailable -------------------------------------------------------
 host_max_ns=$(cat /proc/sys/user/max_user_namespaces)

@@ -453,13 +453,15 @@ TEST_CASE("-p repeats: one forward per -p, in order", "[cli]")
 
 TEST_CASE("-P goes with exactly one -p that names no guest port", "[cli]")
 {
-    const std::string single = "-P/--guest-port goes with a single -p HOST_PORT; "
+    const std::string single = "-P/--guest-port goes with a single -p HOST_PORT (or unix:PATH); "
                                "for several forwards write -p HOST_PORT:GUEST_PORT";
     CHECK(usage_error({"-p", "1", "-p", "2", "-P", "3", "c"}) == single);
     CHECK(usage_error({"-p", "1:4", "-P", "3", "c"}) == single);
     CHECK(usage_error({"-p", "1:4", "-p", "2", "c"}) == "missing the guest port in -p '2' (write HOST_PORT:GUEST_PORT)");
     CHECK(usage_error({"-p", "unix:/tmp/s", "c"}) ==
           "missing the guest port in -p 'unix:/tmp/s' (write unix:PATH:GUEST_PORT)");
+    CHECK(usage_error({"-p", "unix:/tmp/s:8888", "-P", "3", "c"}) == single);
+    CHECK(parse_ok({"-p", "unix:/tmp/s", "-P", "8888", "c"}).forwards.at(0).guest_port == 8888);
     CHECK(parse_ok({"-p", "unix:/tmp/s", "-P", "8", "c"}).forwards.at(0).guest_port == 8);
     CHECK(parse_ok({"-p", "127.0.0.1:9", "-P", "8", "c"}).forwards.at(0).host_port == 9);
 }

@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
     # build
     meson ninja-build pkg-config g++ libslirp-dev libglib2.0-dev catch2
+    # every seccomp filter is built with libseccomp (its static archive for the static build)
+    libseccomp-dev
     # run time: newuidmap/newgidmap for users with /etc/subuid entries
     uidmap
     # tests and demo

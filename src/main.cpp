@@ -192,8 +192,12 @@ int run(const cli::Options& options)
     const int status = event_loop::run(sources, signal_fd.get(), launcher.child());
     if (connector) {
         connector.reset();  // the connector exits on end-of-file; reap it before the sweep
-        if (launcher.connector_pid() > 0)
+        // A stopped connector never reads that end-of-file, and the sweep cannot see
+        // it (it is not dumpable): end it here.
+        if (launcher.connector_pid() > 0 && !namespace_processes::reap(launcher.connector_pid(), kLeftoverGraceMs)) {
+            ::kill(launcher.connector_pid(), SIGKILL);
             namespace_processes::reap(launcher.connector_pid(), kLeftoverGraceMs);
+        }
     }
     // Nothing may outlive portwrap inside the namespace: it would run on without a
     // network (docs/design.md). With --pid-ns the kernel has ended them all when the

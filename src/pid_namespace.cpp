@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -12,6 +13,8 @@
 
 #include "error.h"
 #include "exit_status.h"
+#include "sandbox_policies.h"
+#include "seccomp_filter.h"
 #include "signals.h"
 
 namespace portwrap::pid_namespace {
@@ -85,6 +88,10 @@ void raise_in_command(const sigset_t& taken) noexcept
 void run_init(pid_t command) noexcept
 {
     close_fds_from_3();
+    ::prctl(PR_SET_NAME, "portwrap-init");
+    // It only waits, reaps and signals from now on. A refused filter is not worth
+    // killing the command for: the init still does its job.
+    (void)seccomp_filter::load(sandbox_policies::pid_ns_init());
     const sigset_t handled = signals::handled_set();
     int command_status = 0;
     bool command_ended = false;

@@ -5,13 +5,16 @@
 
 namespace portwrap::sandbox {
 
-// Sets PR_SET_NO_NEW_PRIVS and installs the seccomp allow-list (docs/security.md).
-// Throws Error if the kernel refuses.
+// Makes the process non-dumpable, sets PR_SET_NO_NEW_PRIVS and installs the event
+// loop's seccomp allow-list (sandbox_policies.h, docs/security.md). Throws Error if
+// the kernel refuses.
 void confine();
 
-// With PORTWRAP_SANDBOX_SELFTEST=PATH in the environment, tries two things the
-// sandbox forbids — creating PATH for writing and executing /bin/true — and reports
-// each outcome on stderr. The integration tests use it to prove the filter works.
+// With PORTWRAP_SANDBOX_SELFTEST=PATH in the environment, tries what the sandbox
+// forbids — creating PATH for writing; Unix, netlink and raw sockets and a Unix
+// socketpair; connecting to the Unix socket PATH.sock; executing /bin/true — and
+// reports each outcome on stderr. The integration tests use it to prove the filter
+// works.
 void self_test_if_requested();
 
 }  // namespace portwrap::sandbox

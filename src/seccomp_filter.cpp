@@ -1,0 +1,91 @@
+#include "seccomp_filter.h"
+
+#include <seccomp.h>
+#include <sys/prctl.h>
+
+#include <cerrno>
+#include <string>
+
+#include "error.h"
+
+namespace portwrap::seccomp_filter {
+namespace {
+
+// Owns a libseccomp context.
+class Context {
+public:
+    Context() noexcept : ctx_(seccomp_init(SCMP_ACT_ERRNO(EPERM))) {}
+    ~Context()
+    {
+        if (ctx_)
+            seccomp_release(ctx_);
+    }
+    Context(const Context&) = delete;
+    Context& operator=(const Context&) = delete;
+    scmp_filter_ctx get() const noexcept { return ctx_; }
+
+private:
+    scmp_filter_ctx ctx_;
+};
+
+int add_rule(scmp_filter_ctx ctx, const Rule& rule) noexcept
+{
+    const int nr = seccomp_syscall_resolve_name(rule.syscall);
+    if (nr == __NR_SCMP_ERROR)
+        return EINVAL;  // a name libseccomp does not know: a typo in the policy
+    if (nr < 0)
+        return 0;  // a syscall this architecture does not have (poll on aarch64)
+    scmp_arg_cmp checks[6];
+    unsigned count = 0;
+    for (const ArgCheck& check : rule.checks) {
+        if (count == 6)
+            return EINVAL;
+        checks[count++] = SCMP_CMP(check.arg, SCMP_CMP_MASKED_EQ, check.mask, check.value);
+    }
+    const int rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, count, checks);
+    return rc < 0 ? -rc : 0;
+}
+
+}  // namespace
+
+int load(const Policy& policy) noexcept
+{
+    // Required for an unprivileged seccomp filter, and by itself it stops setuid
+    // programs from gaining privileges through this process.
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return errno;
+    Context context;
+    if (!context.get())
+        return ENOMEM;
+    // libseccomp's filter already covers the native ABI only, and sends x32 calls on
+    // x86_64 to the bad-arch action: make that end the whole process.
+    int rc = seccomp_attr_set(context.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+    if (rc < 0)
+        return -rc;
+    for (const Rule& rule : policy.rules)
+        if (int err = add_rule(context.get(), rule); err != 0)
+            return err;
+    rc = seccomp_load(context.get());
+    return rc < 0 ? -rc : 0;
+}
+
+void install(const Policy& policy)
+{
+    if (const int err = load(policy); err != 0)
+        throw Error(describe_errno(std::string("cannot install the seccomp filter of ") + policy.name, err));
+}
+
+std::string markdown_table(const Policy& policy)
+{
+    std::string table = "| syscall | only when | why |\n| --- | --- | --- |\n";
+    for (const Rule& rule : policy.rules) {
+        std::string when;
+        for (const ArgCheck& check : rule.checks)
+            when += (when.empty() ? "" : ", ") + std::string(check.text);
+        table += std::string("| `") + rule.syscall + "` | " + (when.empty() ? "always" : when) + " | " + rule.reason +
+                 " |\n";
+    }
+    return table;
+}
+
+}  // namespace portwrap::seccomp_filter

@@ -77,14 +77,30 @@ void install(const Policy& policy)
 
 std::string markdown_table(const Policy& policy)
 {
-    std::string table = "| syscall | only when | why |\n| --- | --- | --- |\n";
+    // Consecutive rules with the same checks and the same reason share a row.
+    std::string table = "| syscalls | only when | why |\n| --- | --- | --- |\n";
+    std::string names, row_when, row_reason;
+    auto flush = [&] {
+        if (!names.empty())
+            table += "| " + names + " | " + row_when + " | " + row_reason + " |\n";
+        names.clear();
+    };
     for (const Rule& rule : policy.rules) {
         std::string when;
         for (const ArgCheck& check : rule.checks)
             when += (when.empty() ? "" : ", ") + std::string(check.text);
-        table += std::string("| `") + rule.syscall + "` | " + (when.empty() ? "always" : when) + " | " + rule.reason +
-                 " |\n";
+        if (when.empty())
+            when = "always";
+        if (names.empty() || when != row_when || rule.reason != row_reason) {
+            flush();
+            row_when = when;
+            row_reason = rule.reason;
+        }
+        const std::string name = std::string("`") + rule.syscall + "`";
+        if (names.find(name) == std::string::npos)
+            names += (names.empty() ? "" : ", ") + name;
     }
+    flush();
     return table;
 }
 

@@ -40,7 +40,8 @@ int load(const Policy& policy) noexcept;
 // The same, throwing Error("cannot install the seccomp filter of <name>: ...").
 void install(const Policy& policy);
 
-// The policy as a Markdown table (syscall | only when | why), one row per rule, for
+// The policy as a Markdown table (syscalls | only when | why), a row per group of
+// consecutive rules with the same checks and reason, for
 // docs/security.md; the unit tests check that the document matches.
 std::string markdown_table(const Policy& policy);
 

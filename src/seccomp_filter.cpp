@@ -1,9 +1,11 @@
 #include "seccomp_filter.h"
 
 #include <seccomp.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "error.h"
@@ -46,6 +48,42 @@ int add_rule(scmp_filter_ctx ctx, const Rule& rule) noexcept
     return rc < 0 ? -rc : 0;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
+// Test builds with AddressSanitizer only: its runtime maps memory, reads the
+// alternate signal stack and the thread id, and writes its reports, in any process.
+// Added to every filter, except for syscalls the policy already rules on, and never
+// part of the documented tables (they describe the release build).
+const Rule kSanitizerRuntime[] = {
+    {"mmap", {{2, PROT_EXEC, 0, ""}}, ""},
+    {"munmap", {}, ""},
+    {"madvise", {}, ""},
+    {"sigaltstack", {}, ""},
+    {"gettid", {}, ""},
+    {"getpid", {}, ""},
+    {"write", {}, ""},
+    {"futex", {}, ""},
+    {"sched_yield", {}, ""},
+};
+
+bool names(const Policy& policy, const char* syscall) noexcept
+{
+    for (const Rule& rule : policy.rules)
+        if (std::strcmp(rule.syscall, syscall) == 0)
+            return true;
+    return false;
+}
+
 }  // namespace
 
 int load(const Policy& policy) noexcept
@@ -65,6 +103,11 @@ int load(const Policy& policy) noexcept
     for (const Rule& rule : policy.rules)
         if (int err = add_rule(context.get(), rule); err != 0)
             return err;
+    if (kSanitized)
+        for (const Rule& rule : kSanitizerRuntime)
+            if (!names(policy, rule.syscall))
+                if (int err = add_rule(context.get(), rule); err != 0)
+                    return err;
     rc = seccomp_load(context.get());
     return rc < 0 ? -rc : 0;
 }

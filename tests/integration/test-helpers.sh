@@ -96,19 +96,26 @@ for mode in "--map-root" "" "--pid-ns --map-root"; do
         -- /usr/bin/python3 -c "$inside" "$targets" "$result" "$probe"
     [[ -n $PW_PID ]] || { fail_later "[$mode] portwrap did not start"; continue; }
     wait_until 20 test -s "$PW_WORK/ports" || fail_later "[$mode] no port file"
-    connector="" janitor="" init=""
-    for c in $(child_pids "$PW_PID"); do
-        case $(comm_of "$c") in
-            portwrap-clean) janitor=$c ;;
-            portwrap*) if [[ $mode == *--pid-ns* ]]; then init=$c; else connector=$c; fi ;;
-        esac
-    done
-    if [[ -n $init ]]; then
-        for c in $(child_pids "$init"); do [[ $(comm_of "$c") == portwrap* ]] && connector=$c; done
-    fi
+    # Found once the clean-up process has taken its name (it starts as "portwrap").
+    find_helpers() {
+        connector="" janitor="" init=""
+        local c
+        for c in $(child_pids "$PW_PID"); do
+            if [[ $(comm_of "$c") == portwrap-clean ]]; then
+                janitor=$c
+            elif [[ $(awk '/^NSpid:/ {print NF, $NF}' "/proc/$c/status" 2>/dev/null) == "3 1" ]]; then
+                init=$c
+            elif [[ $(comm_of "$c") == portwrap* ]]; then
+                connector=$c
+            fi
+        done
+        if [[ -n $init ]]; then
+            for c in $(child_pids "$init"); do [[ $(comm_of "$c") == portwrap* ]] && connector=$c; done
+        fi
+        [[ -n $connector && -n $janitor && ($mode != *--pid-ns* || -n $init) ]]
+    }
+    wait_until 20 find_helpers || fail_later "[$mode] cannot find every helper process"
     log "[$mode] portwrap $PW_PID, connector ${connector:-?}, janitor ${janitor:-?}, init ${init:-none}"
-    [[ -n $connector && -n $janitor ]] || fail_later "[$mode] cannot find the connector and the clean-up process"
-    [[ $mode != *--pid-ns* || -n $init ]] || fail_later "[$mode] cannot find the init"
     if [[ $mode == *--pid-ns* ]]; then
         printf '%s\n' "init=1" "connector=$(inner_pid "$connector")" "end" >"$targets"
         names=(init connector)

@@ -462,6 +462,21 @@ class Baseline(Contender):
         return Instance(self, [p], hp, hp, d, lg)
 
 
+def has_option(binary, option):
+    """Whether `binary --help` lists option (cached per binary)."""
+    key = (binary, option)
+    if key not in _HAS_OPTION:
+        try:
+            out = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        _HAS_OPTION[key] = option in out
+    return _HAS_OPTION[key]
+
+
+_HAS_OPTION = {}
+
+
 class Portwrap(Contender):
     def __init__(self, driver, ref=False):
         self.driver = driver
@@ -474,7 +489,10 @@ class Portwrap(Contender):
         hp = new_host_port()
         lg = os.path.join(d, "log")
         binary = ctx.ref_portwrap if self.ref else ctx.portwrap
-        argv = [binary, f"--port-driver={self.driver}", "-p", str(hp), "-P", str(GUEST_PORT),
+        # The 1000-connection rows need more than the default --max-connections (256);
+        # an older reference binary has no such option (and no limit).
+        limit = ["--max-connections=0"] if self.driver == "relay" and has_option(binary, "--max-connections") else []
+        argv = [binary, f"--port-driver={self.driver}"] + limit + ["-p", str(hp), "-P", str(GUEST_PORT),
                 "--"] + server_argv(ctx, kind, "0.0.0.0", GUEST_PORT, d)
         p = ctx.popen(argv, lg)
         return Instance(self, [p], hp, GUEST_PORT, d, lg)

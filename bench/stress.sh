@@ -3,7 +3,7 @@
 # of connections? Not a test: it asserts nothing, it prints a table.
 #
 #     bash bench/stress.sh [--cycles N] [--batch N] [--size BYTES] [--rounds N]
-#                          [--driver relay|slirp|both] [--user NAME]
+#                          [--idle N] [--driver relay|slirp|both] [--user NAME]
 #
 # For each port driver: starts portwrap (the binary in $PORTWRAP, else build/src/portwrap)
 # with an echo server inside (tests/robustness/rbhelper.py serve), records portwrap's
@@ -14,7 +14,14 @@
 # batches. With --rounds N, the same portwrap does that N times, one table row per
 # round: RSS that keeps growing from round to round would be a leak, RSS that stays
 # put is the allocator keeping freed memory. Defaults: 5000 cycles, batches of 50,
-# 64 KiB, 1 round.
+# 64 KiB, 1 round. --cycles 0 skips the cycles.
+#
+# With --idle N (default 0: skipped), the same portwrap then gets N idle connections
+# (held open, nothing sent), and a second table says what it holds for them: fds and
+# pipes (counted in /proc/PID/fd), the pipe pages (each distinct pipe's F_GETPIPE_SZ,
+# summed), per connection, and the size of a fresh pipe of the user running portwrap
+# while they are open (8 KiB once that user is past pipe-user-pages-soft). The relay
+# gets --max-connections=0 when the binary knows the option, so all N are held.
 #
 # Runs as the calling user, or as --user NAME when called as root (through runuser).
 # Only 127.0.0.1 sees traffic. Every loop is bounded: each connection has a 30 s
@@ -25,6 +32,7 @@ cycles=5000
 batch=50
 size=65536
 rounds=1
+idle=0
 drivers=(relay slirp)
 run_user=""
 while (($#)); do
@@ -33,6 +41,7 @@ while (($#)); do
     --batch) batch=$2; shift 2 ;;
     --size) size=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
+    --idle) idle=$2; shift 2 ;;
     --driver)
         case $2 in both) drivers=(relay slirp) ;; relay | slirp) drivers=("$2") ;; *) echo "stress.sh: --driver relay|slirp|both" >&2; exit 2 ;; esac
         shift 2 ;;
@@ -41,9 +50,13 @@ while (($#)); do
     *) echo "stress.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
-for v in "$cycles" "$batch" "$size" "$rounds"; do
-    [[ $v =~ ^[1-9][0-9]*$ && $v -le 1000000000 ]] || { echo "stress.sh: --cycles, --batch, --size and --rounds take positive integers" >&2; exit 2; }
+for v in "$batch" "$size" "$rounds"; do
+    [[ $v =~ ^[1-9][0-9]*$ && $v -le 1000000000 ]] || { echo "stress.sh: --batch, --size and --rounds take positive integers" >&2; exit 2; }
 done
+for v in "$cycles" "$idle"; do
+    [[ $v =~ ^[0-9]+$ && $v -le 1000000000 ]] || { echo "stress.sh: --cycles and --idle take integers >= 0" >&2; exit 2; }
+done
+((idle <= 20000)) || { echo "stress.sh: --idle takes at most 20000" >&2; exit 2; }
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 portwrap=${PORTWRAP:-$repo/build/src/portwrap}
@@ -58,6 +71,7 @@ cleanup() {
     # Only what this script started: portwrap (its command dies with it) and its launcher.
     [[ -n $pw_pid ]] && kill -KILL "$pw_pid" 2>/dev/null
     [[ -n $launcher ]] && wait "$launcher" 2>/dev/null
+    [[ -n ${idle_pid:-} ]] && kill "$idle_pid" 2>/dev/null
     rm -rf --one-file-system "$tmp"
 }
 trap cleanup EXIT
@@ -114,6 +128,52 @@ async def main():
 asyncio.run(main())
 EOF
 
+# The idle client: N connections, held open until STOPFILE exists (300 s at most);
+# writes how many it holds to OUTFILE.
+cat >"$tmp/idle.py" <<'EOF'
+import os, resource, socket, sys, time
+port, n, out, stop = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+socks = []
+for _ in range(n):
+    try:
+        socks.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+    except OSError:
+        pass
+with open(out + ".tmp", "w") as f:
+    f.write(f"{len(socks)}\n")
+os.rename(out + ".tmp", out)
+deadline = time.monotonic() + 300
+while not os.path.exists(stop) and time.monotonic() < deadline:
+    time.sleep(0.05)
+EOF
+
+# What PID holds in pipes: "PIPE_FDS PIPES PAGES" (distinct pipes; pages of 4 KiB).
+cat >"$tmp/pipes.py" <<'EOF'
+import fcntl, os, sys
+pid = sys.argv[1]
+fds, seen, pages = 0, set(), 0
+for fd in os.listdir(f"/proc/{pid}/fd"):
+    try:
+        target = os.readlink(f"/proc/{pid}/fd/{fd}")
+    except OSError:
+        continue
+    if not target.startswith("pipe:"):
+        continue
+    fds += 1
+    if target in seen:
+        continue
+    seen.add(target)
+    try:
+        f = os.open(f"/proc/{pid}/fd/{fd}", os.O_RDONLY | os.O_NONBLOCK)
+        pages += fcntl.fcntl(f, fcntl.F_GETPIPE_SZ) // 4096
+        os.close(f)
+    except OSError:
+        pass
+print(fds, len(seen), pages)
+EOF
+
 free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 rss_of() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 fds_of() { ls "/proc/$1/fd" | wc -l; }
@@ -128,14 +188,17 @@ poll_until() {
 }
 
 rows=()
+idle_rows=()
 for driver in "${drivers[@]}"; do
     hp=$(free_port)
     ready=$tmp/work/ready.$driver
     pidfile=$tmp/work/portwrap.$driver
     as=()
     [[ -n $run_user ]] && as=(runuser -u "$run_user" --)
+    limit=()
+    [[ $driver == relay ]] && "$tmp/portwrap" --help | grep -q -- --max-connections && limit=(--max-connections=0)
     (cd "$tmp/work" && exec "${as[@]}" sh -c 'echo $$ > "$0" && exec "$@"' "$pidfile" \
-        "$tmp/portwrap" --port-driver="$driver" -p "$hp" -P 9000 -- \
+        "$tmp/portwrap" --port-driver="$driver" "${limit[@]}" -p "$hp" -P 9000 -- \
         "$PY" "$tmp/rbhelper.py" serve '{guest-port}' "$ready") >"$tmp/pw.$driver.log" 2>&1 </dev/null &
     launcher=$!
     if ! poll_until 30 test -e "$ready"; then
@@ -153,7 +216,7 @@ for driver in "${drivers[@]}"; do
     rss0=$(rss_of "$pw_pid")
     fds0=$(fds_of "$pw_pid")
     echo "stress.sh: $driver: portwrap pid $pw_pid, baseline RSS ${rss0} KiB, $fds0 fds; $rounds x $cycles cycles of $size bytes, $batch at a time"
-    for ((round = 1; round <= rounds; round++)); do
+    for ((round = 1; round <= rounds && cycles > 0; round++)); do
         read -r done failed peak_rss peak_fds elapsed < <("$PY" "$tmp/client.py" "$hp" "$pw_pid" "$cycles" "$batch" "$size")
         start=$SECONDS
         poll_until 30 settled || true
@@ -165,6 +228,28 @@ for driver in "${drivers[@]}"; do
         rss0=$rss1
         fds0=$fds1
     done
+    if ((idle > 0)); then
+        fds_a=$(fds_of "$pw_pid")
+        read -r pipefds_a _ pages_a < <("$PY" "$tmp/pipes.py" "$pw_pid")
+        "$PY" "$tmp/idle.py" "$hp" "$idle" "$tmp/idle.$driver" "$tmp/idle.$driver.stop" &
+        idle_pid=$!
+        poll_until 120 test -e "$tmp/idle.$driver" || true
+        held=$(cat "$tmp/idle.$driver" 2>/dev/null || echo 0)
+        # Until portwrap has taken them all from the backlog (30 s at most).
+        drained() { [[ $(ss -Hltn "sport = :$hp" | awk '{print $2; exit}') == 0 ]]; }
+        poll_until 30 drained || true
+        sleep 0.5  # the connects inside (slirp: through libslirp) settle
+        fds_b=$(fds_of "$pw_pid")
+        read -r pipefds_b _ pages_b < <("$PY" "$tmp/pipes.py" "$pw_pid")
+        owner_pipe=$("${as[@]}" "$PY" -c 'import fcntl, os; r, w = os.pipe(); print(fcntl.fcntl(w, fcntl.F_GETPIPE_SZ))')
+        touch "$tmp/idle.$driver.stop"
+        wait "$idle_pid" || true
+        per() { awk -v a="$1" -v n="$2" 'BEGIN { printf "%.2f", (n > 0 ? a / n : 0) }'; }
+        idle_rows+=("$(printf '| %-6s | %4s | %5s | %5s | %5s | %5s | %6s | %6s | %6s | %6s |' \
+            "$driver" "$held" "$fds_a" "$fds_b" "$(per $((fds_b - fds_a)) "$held")" \
+            "$(((pipefds_b - pipefds_a) / 2))" "$((pages_b - pages_a))" "$(per $((pages_b - pages_a)) "$held")" \
+            "$pages_b" "$owner_pipe")")
+    fi
     kill -TERM "$pw_pid"
     wait "$launcher" || true
     pw_pid=""
@@ -173,6 +258,15 @@ done
 
 echo
 echo "$("$tmp/portwrap" --version | head -n 1); $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); bytes = each way; RSS in KiB"
-echo "| driver | round | cycles | failed | bytes        | RSS before | RSS peak | RSS after | fds before | fds peak | fds after | elapsed   | settle   |"
-echo "|--------|-------|--------|--------|--------------|------------|----------|-----------|------------|----------|-----------|-----------|----------|"
-printf '%s\n' "${rows[@]}"
+if ((cycles > 0)); then
+    echo "| driver | round | cycles | failed | bytes        | RSS before | RSS peak | RSS after | fds before | fds peak | fds after | elapsed   | settle   |"
+    echo "|--------|-------|--------|--------|--------------|------------|----------|-----------|------------|----------|-----------|-----------|----------|"
+    printf '%s\n' "${rows[@]}"
+fi
+if ((idle > 0)); then
+    echo
+    echo "Idle connections: what portwrap holds for them (pipe pages of 4 KiB; owner's pipe: a fresh pipe of portwrap's user meanwhile, in bytes)"
+    echo "| driver | idle | fds before | fds during | fds per conn | pipes added | pipe pages added | pages per conn | pipe pages in all | owner's pipe |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    printf '%s\n' "${idle_rows[@]}"
+fi

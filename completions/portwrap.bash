@@ -7,27 +7,59 @@
 # Before COMMAND: portwrap's options (and their values where there is a short list).
 # From COMMAND on: whatever completes for COMMAND itself, as after "sudo" or "env".
 
+# _portwrap_value_option WORD: sets value_option to the option whose value is the
+# word after WORD (-p, -P, or a long option in full), or to nothing, reading the
+# caller's all_options and value_options. As getopt_long reads them: a group of
+# short options takes the next word when it ends in the first letter that takes a
+# value (-vp); a long option may be any prefix that names only it (--host-a is
+# --host-addr).
+_portwrap_value_option()
+{
+    local word=$1 name option
+    local -a matches=()
+    value_option=
+    if [[ $word =~ ^-([^-pP][^pP]*)?([pP])$ ]]; then
+        value_option=-${BASH_REMATCH[2]}
+    elif [[ $word == --?* && $word != *=* ]]; then
+        name=${word#--}
+        for option in $all_options; do
+            [[ $option == --* ]] || continue
+            option=${option#--}
+            if [[ $option == "$name" ]]; then
+                matches=("$option")
+                break
+            fi
+            [[ $option == "$name"* ]] && matches+=("$option")
+        done
+        if ((${#matches[@]} == 1)) && [[ " $value_options " == *" --${matches[0]} "* ]]; then
+            value_option=--${matches[0]}
+        fi
+    fi
+}
+
 _portwrap()
 {
     local cur=${COMP_WORDS[COMP_CWORD]}
     local prev=
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local value_options='-p --host-port -P --guest-port --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --dns'
-    local all_options='-p --host-port -P --guest-port --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --dns
-        --allow-host-loopback --map-root --pid-ns -v --verbose -h --help --version --check'
+    local value_options='-p --host-port -P --guest-port --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --max-connections --dns --stop-grace --leftover-grace'
+    local all_options='-p --host-port -P --guest-port --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --max-connections --dns
+        --allow-host-loopback --map-root --pid-ns --stop-grace --leftover-grace --no-forward-signals
+        -v --verbose -h --help --version --check'
 
     # Find where COMMAND starts. bash splits "--opt=value" into "--opt" "=" "value".
-    local i=1 word command_at=
+    local i=1 word command_at= value_option=
     while ((i < COMP_CWORD)); do
         word=${COMP_WORDS[i]}
         if [[ $word == -- ]]; then
             command_at=$((i + 1))
             break
-        elif [[ $word == -* ]]; then
+        elif [[ $word == -?* ]]; then
+            _portwrap_value_option "$word"
             if [[ ${COMP_WORDS[i + 1]-} == = ]]; then
                 i=$((i + 3))  # --opt = value
-            elif [[ " $value_options " == *" $word "* ]]; then
-                i=$((i + 2))  # -p 9876
+            elif [[ -n $value_option ]]; then
+                i=$((i + 2))  # -p 9876, -vp 9876, --host-p 9876
             else
                 i=$((i + 1))  # a flag, or -p9876
             fi
@@ -53,14 +85,18 @@ _portwrap()
     fi
 
     # A value: "--opt value", "--opt=value" (split as "--opt" "=" "value") or "--opt=".
+    # The option is known by the name it resolves to (-vp is -p, --host-a --host-addr).
     local option=
     if [[ $cur == = ]]; then
-        option=$prev
+        _portwrap_value_option "$prev"
+        option=$value_option
         cur=
     elif [[ $prev == = ]] && ((COMP_CWORD >= 2)); then
-        option=${COMP_WORDS[COMP_CWORD - 2]}
-    elif [[ " $value_options " == *" $prev "* ]] && [[ $cur != -* || $prev == -[pP] ]]; then
-        option=$prev
+        _portwrap_value_option "${COMP_WORDS[COMP_CWORD - 2]}"
+        option=$value_option
+    else
+        _portwrap_value_option "$prev"
+        [[ $cur != -* || $value_option == -[pP] ]] && option=$value_option
     fi
     case $option in
     --dns)
@@ -89,7 +125,7 @@ _portwrap()
         compopt -o nospace 2>/dev/null
         return 0
         ;;
-    -P | --guest-port | --ready-fd | --print-url)
+    -P | --guest-port | --ready-fd | --print-url | --max-connections)
         COMPREPLY=()  # a number: nothing to offer
         return 0
         ;;

@@ -76,7 +76,7 @@ FUZZ_ORACLE bool same_options(const Options& a, const Options& b)
     return a.forwards == b.forwards && a.guest_port == b.guest_port && a.port_file == b.port_file &&
            a.host_addr == b.host_addr && a.ready_fd == b.ready_fd && a.dns == b.dns &&
            a.control_socket == b.control_socket &&
-           a.port_driver == b.port_driver && a.allow_host_loopback == b.allow_host_loopback &&
+           a.port_driver == b.port_driver && a.max_connections == b.max_connections && a.allow_host_loopback == b.allow_host_loopback &&
            a.map_root == b.map_root && a.verbose == b.verbose && a.command == b.command;
 }
 
@@ -111,12 +111,17 @@ FUZZ_ORACLE void check_options(const std::vector<std::string>& args, const Optio
     FUZZ_CHECK(std::equal(options.command.begin(), options.command.end(),
                           args.end() - static_cast<long>(options.command.size())));
     FUZZ_CHECK(options.port_driver == PortDriver::Relay || options.port_driver == PortDriver::Slirp);
+    FUZZ_CHECK(options.max_connections <= portwrap::cli::kMaxMaxConnections);
+    FUZZ_CHECK(options.port_driver == PortDriver::Relay ||
+               options.max_connections == portwrap::cli::kDefaultMaxConnections);
 
     // Round trip: the canonical command line of these options parses to the same options.
     std::vector<std::string> canonical;
     for (const auto& spec : options.forwards)
         canonical.push_back("--host-port=" + canonical_forward(spec));
     canonical.push_back(options.port_driver == PortDriver::Slirp ? "--port-driver=slirp" : "--port-driver=relay");
+    if (options.port_driver == PortDriver::Relay)
+        canonical.push_back("--max-connections=" + std::to_string(options.max_connections));
     if (!options.port_file.empty())
         canonical.push_back("--port-file=" + options.port_file);
     canonical.push_back("--host-addr=" + options.host_addr);
@@ -166,7 +171,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         FUZZ_CHECK(std::holds_alternative<ShowHelp>(result) || std::holds_alternative<ShowVersion>(result) ||
                    std::holds_alternative<RunCheck>(result));
 
-    // parse() is pure: the same words give the same result.
+    // parse() is pure: the same words give the same result, even after a parse that
+    // left getopt_long in the middle of a group of short options.
+    (void)parse({"-vhp"});
     const ParseResult again = parse(args);
     FUZZ_CHECK(again.index() == result.index());
     if (const auto* error = std::get_if<UsageError>(&result))

@@ -32,7 +32,7 @@ if ((seconds < 1)); then
     echo "fuzz.sh: SECONDS_PER_TARGET must be at least 1" >&2
     exit 2
 fi
-targets=(cli subid netlink)
+targets=(cli subid netlink loopback_guard)
 max_new_input=512      # bytes: --update-corpus merges only inputs this small
 max_corpus_files=200   # the committed corpus, all targets together, stays below these
 max_corpus_bytes=$((200 * 1024))

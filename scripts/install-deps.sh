@@ -21,12 +21,16 @@ packages=(
     libnss-extrausers
     # scripts/fuzz.sh: clang with libFuzzer and the sanitizer runtimes; llvm-symbolizer for the reports
     clang libclang-rt-14-dev llvm
+    # tests/integration/test-elevated-copy.sh: setcap, for a copy of portwrap with a file capability
+    libcap2-bin
     # tests/integration/test-dns.sh: a resolver on a loopback address
     dnsmasq-base
     # the man page: scdoc turns docs/portwrap.1.scd into roff at build time; man -l checks it
     scdoc man-db
     # tests/integration/test-jupyter.sh: a real Jupyter server, a kernel, its websocket
     jupyter-server python3-jupyter-server python3-ipykernel python3-websocket
+    # tests/slurm: a one-node Slurm cluster on this machine (tests/slurm/slurm-cluster.sh)
+    slurmctld slurmd slurm-client munge
     # tests/install: the bash, zsh and fish completions; systemd-analyze for the unit example
     bash-completion zsh fish systemd
 )

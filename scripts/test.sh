@@ -6,7 +6,9 @@
 #     build-asan/ (AddressSanitizer, LeakSanitizer, UBSan) and build-fuzz/ (clang,
 #     libFuzzer);
 #  3. runs every test in build/ (unit, integration with both port drivers,
-#     robustness), in build-static/ (all but robustness, default driver), the unit and
+#     robustness; kernel-4.18: the integration tests again with every syscall
+#     newer than Linux 4.18 failing, as on RHEL 8; slurm: real batch jobs on a one-node
+#     cluster), in build-static/ (all but robustness and slurm, default driver), the unit and
 #     integration tests in build-asan/, and each fuzzer for 20 s (scripts/fuzz.sh);
 #  4. ends with the line 'N passed, N failed, N skipped'.
 # Exits non-zero if anything failed.
@@ -53,7 +55,8 @@ for builddir in build build-static build-asan build-fuzz; do
         bash scripts/fuzz.sh 20 </dev/null || status=1
         ;;
     *)
-        # The libslirp suite is the subproject's own test, not ours.
+        # The libslirp suite is the subproject's own test, not ours. The suite
+        # kernel-4.18 exists in build/ only (tests/old-kernel/meson.build).
         meson test -C "$builddir" --print-errorlogs --no-suite libslirp </dev/null || status=1
         ;;
     esac

@@ -159,7 +159,7 @@ void run_child(const ChildPlan& plan) noexcept
             fail(plan.socket, kExitSetupFailure, handshake::ToParentKind::Failed,
                  describe_errno("cannot fork the command in the PID namespace", errno));
         if (command > 0)
-            pid_namespace::run_init(command);
+            pid_namespace::run_init(command, plan.stop);
         pid_namespace::raise_in_command(early);
     }
     exec_command(plan);

@@ -8,6 +8,8 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include "stop_policy.h"
+
 namespace portwrap {
 
 struct ChildPlan {
@@ -18,6 +20,7 @@ struct ChildPlan {
     int connector_socket;  // the connector's end of its socketpair; -1: no connector
     const char* resolv_conf;  // --dns: the resolv.conf to mount; nullptr: decide from the host's
     bool pid_namespace;    // cloned with CLONE_NEWPID: become the init, fork the command
+    StopPolicy stop;       // the init's: whether it forwards signals, its leftover grace
 };
 
 [[noreturn]] void run_child(const ChildPlan& plan) noexcept;

@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "error.h"
+#include "fd_closing.h"
 #include "fd_passing.h"
 #include "guest_network.h"
 #include "log.h"
@@ -41,19 +42,6 @@ void drop_capabilities() noexcept
     __user_cap_data_struct data[2] = {};
     ::syscall(SYS_capset, &header, data);
     ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-}
-
-// Nothing of the namespace child may stay open here: above all not its handshake
-// socket, whose end-of-file tells portwrap that the command's exec succeeded.
-void close_all_fds_but(int keep) noexcept
-{
-    const auto first = static_cast<unsigned>(keep);
-    if ((first <= 3 || ::syscall(SYS_close_range, 3u, first - 1, 0u) == 0) &&
-        ::syscall(SYS_close_range, first + 1, ~0u, 0u) == 0)
-        return;
-    for (int fd = 3; fd < 65536; ++fd)  // kernels before 5.9: no close_range
-        if (fd != keep)
-            ::close(fd);
 }
 
 [[noreturn]] void serve(int socket) noexcept
@@ -115,7 +103,9 @@ void make_non_dumpable() noexcept
     int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     for (int fd = 0; fd <= 2 && null >= 0; ++fd)
         ::dup2(null, fd);
-    close_all_fds_but(socket);
+    // Nothing of the namespace child may stay open here: above all not its handshake
+    // socket, whose end-of-file tells portwrap that the command's exec succeeded.
+    fd_closing::close_fds_except(3, {socket});
     drop_capabilities();
     // Without a filter, portwrap gets no connector: its requests then fail at once.
     if (seccomp_filter::load(sandbox_policies::connector()) != 0)

@@ -45,6 +45,20 @@ int run(const std::vector<std::string>& args)
         log::error("%s", describe_errno("cannot connect to the control socket " + path, errno).c_str());
         return kExitSetupFailure;
     }
+    // Before anything is sent or believed: the server must run as this user. Else a
+    // socket put in its place (another user's, in a directory they can write to)
+    // would learn the request and answer with whatever it likes.
+    ucred server{};
+    socklen_t length = sizeof server;
+    if (::getsockopt(socket.get(), SOL_SOCKET, SO_PEERCRED, &server, &length) != 0) {
+        log::error("%s", describe_errno("cannot learn who serves the control socket " + path, errno).c_str());
+        return kExitSetupFailure;
+    }
+    if (server.uid != ::getuid()) {
+        log::error("refusing the control socket %s: it is served by uid %u, not by you (uid %u); is the path right?",
+                   path.c_str(), static_cast<unsigned>(server.uid), static_cast<unsigned>(::getuid()));
+        return kExitSetupFailure;
+    }
     std::string request = args[1];
     if (args.size() == 3)
         request += " " + args[2];

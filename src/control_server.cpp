@@ -28,8 +28,13 @@ int64_t now_ms()
 
 }  // namespace
 
-ControlServer::ControlServer(UniqueFd listener, ForwardTable& forwards, std::string host_addr)
-    : listener_(std::move(listener)), forwards_(forwards), host_addr_(std::move(host_addr))
+ControlServer::ControlServer(UniqueFd listener, ForwardTable& forwards, std::string host_addr,
+                             std::vector<std::string> given_at_start)
+    : listener_(std::move(listener)),
+      forwards_(forwards),
+      host_addr_(std::move(host_addr)),
+      given_at_start_(std::move(given_at_start)),
+      own_(control_access::own_identity())
 {
 }
 
@@ -60,6 +65,8 @@ std::string ControlServer::answer(const std::string& request)
         return "error: missing the guest port in '" + argument + "' (write HOST_PORT:GUEST_PORT)\n";
     if (!spec.unix_path.empty())
         return "error: a unix: forward can only be given when portwrap starts\n";
+    if (const std::string refused = control_access::judge_address(spec, given_at_start_); !refused.empty())
+        return "error: " + refused + "\n";
     try {
         return "ok " + forwards_.add(spec) + "\n";
     } catch (const Error& e) {
@@ -95,8 +102,11 @@ size_t ControlServer::dispatch(const std::vector<pollfd>& fds, bool poll_failed)
     }
     if (listener_index_ < fds.size() && (fds[listener_index_].revents & POLLIN)) {
         UniqueFd socket(::accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
-        if (socket)
-            clients_.push_back({std::move(socket), {}, now + kClientTimeoutMs, SIZE_MAX});
+        if (socket) {
+            // Judged at once, while the peer waits for its answer (control_access.h).
+            std::string refusal = control_access::refusal(socket.get(), own_);
+            clients_.push_back({std::move(socket), {}, std::move(refusal), now + kClientTimeoutMs, SIZE_MAX});
+        }
     }
     return 0;
 }
@@ -116,10 +126,16 @@ void ControlServer::serve(Client& client)
         const size_t newline = client.request.find('\n');
         if (newline == std::string::npos && client.request.size() < kMaxRequest)
             continue;
-        std::string reply = newline == std::string::npos ? "error: request too long\n"
-                                                         : answer(client.request.substr(0, newline));
-        log::info("control socket: %s -> %s", client.request.substr(0, std::min(newline, size_t{200})).c_str(),
-                  reply.substr(0, reply.find('\n')).c_str());
+        // A refused peer gets its refusal after its request is read, so that the
+        // client, which sends before it reads, sees the answer, not a broken pipe.
+        std::string reply = !client.refusal.empty()     ? "error: " + client.refusal + "\n"
+                            : newline == std::string::npos ? "error: request too long\n"
+                                                           : answer(client.request.substr(0, newline));
+        if (!client.refusal.empty())  // always told, but never the request's own bytes
+            log::notice("control socket: %s", client.refusal.c_str());
+        else
+            log::info("control socket: %s -> %s", client.request.substr(0, std::min(newline, size_t{200})).c_str(),
+                      reply.substr(0, reply.find('\n')).c_str());
         // A short reply into an empty socket buffer: one send, no waiting.
         ::send(client.socket.get(), reply.data(), reply.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         client.socket.reset();

@@ -22,9 +22,6 @@ namespace {
 // (a server's last response) until nothing moves, but never longer than this.
 constexpr int64_t kDrainLimitMs = 2000;
 constexpr uint32_t kDrainIdleMs = 50;
-// A command that has not exited this long after a forwarded SIGTERM, SIGINT, SIGHUP or
-// SIGQUIT gets SIGKILL: portwrap must not hang on a command that ignores them.
-constexpr int64_t kKillAfterMs = 10'000;
 
 bool is_termination_request(int signo)
 {
@@ -57,10 +54,11 @@ int64_t now_ms()
 }
 
 // Reads every pending signal. Until the child has ended, forwards the ones that should
-// be forwarded (arming kill_deadline, 0 when unarmed, for termination requests) and reaps children on
+// be forwarded (unless policy says the sender signalled the command itself), arms
+// kill_deadline (0 when unarmed) for termination requests, and reaps children on
 // SIGCHLD, setting wait_status when the command has ended.
-void handle_signals(int signal_fd, ChildProcess& child, std::optional<int>& wait_status,
-                    int64_t& kill_deadline)
+void handle_signals(int signal_fd, ChildProcess& child, std::optional<int>& wait_status, int64_t& kill_deadline,
+                    const StopPolicy& policy)
 {
     signalfd_siginfo info;
     bool child_signal = false;
@@ -69,10 +67,14 @@ void handle_signals(int signal_fd, ChildProcess& child, std::optional<int>& wait
         if (signo == SIGCHLD) {
             child_signal = true;
         } else if (!wait_status && signals::is_forwarded(signo) && !signals::came_from_terminal(info)) {
-            log::info("forwarding signal %d to the command (pid %d)", signo, child.pid());
-            child.signal(signo);
+            if (policy.forward_signals) {
+                log::info("forwarding signal %d to the command (pid %d)", signo, child.pid());
+                child.signal(signo);
+            } else {
+                log::info("signal %d from pid %u not forwarded (--no-forward-signals)", signo, info.ssi_pid);
+            }
             if (is_termination_request(signo) && kill_deadline == 0)
-                kill_deadline = now_ms() + kKillAfterMs;
+                kill_deadline = now_ms() + policy.command_grace_ms;
         }
     }
     if (child_signal)
@@ -81,12 +83,14 @@ void handle_signals(int signal_fd, ChildProcess& child, std::optional<int>& wait
 
 }  // namespace
 
-int run(const std::vector<PollSource*>& sources, int signal_fd, ChildProcess& child)
+int run(const std::vector<PollSource*>& sources, int signal_fd, ChildProcess& child, const StopPolicy& policy,
+        const std::function<void()>& on_stop)
 {
     std::vector<pollfd> fds;
     std::optional<int> wait_status;
     int64_t kill_deadline = 0;  // 0: not armed
     int64_t drain_deadline = 0;
+    bool stopping = false;  // on_stop() called
 
     for (;;) {
         fds.assign(1, pollfd{signal_fd, POLLIN, 0});
@@ -116,13 +120,18 @@ int run(const std::vector<PollSource*>& sources, int signal_fd, ChildProcess& ch
         }
         if (fds[0].revents & POLLIN) {
             const bool was_running = !wait_status;
-            handle_signals(signal_fd, child, wait_status, kill_deadline);
+            const bool was_asked = kill_deadline != 0;
+            handle_signals(signal_fd, child, wait_status, kill_deadline, policy);
             if (was_running && wait_status)
                 drain_deadline = now_ms() + kDrainLimitMs;
+            if (!stopping && ((!was_asked && kill_deadline != 0) || wait_status)) {
+                stopping = true;
+                on_stop();
+            }
         }
         if (!wait_status && kill_deadline != 0 && now_ms() >= kill_deadline) {
-            log::error("the command (pid %d) is still running %lld s after it was asked to stop: sending SIGKILL",
-                       child.pid(), static_cast<long long>(kKillAfterMs / 1000));
+            log::error("the command (pid %d) is still running %g s after it was asked to stop: sending SIGKILL",
+                       child.pid(), policy.command_grace_ms / 1000.0);
             child.signal(SIGKILL);
             kill_deadline = 0;
         }

@@ -31,8 +31,8 @@ forward::Spec with_bound_port(forward::Spec spec, const std::string& bound)
 
 }  // namespace
 
-ForwardTable::ForwardTable(SlirpSession& slirp, bool relay_driver, int connector_socket)
-    : slirp_(slirp), relay_driver_(relay_driver), connector_(connector_socket)
+ForwardTable::ForwardTable(SlirpSession& slirp, bool relay_driver, int connector_socket, size_t max_connections)
+    : slirp_(slirp), relay_driver_(relay_driver), connector_(connector_socket), max_connections_(max_connections)
 {
 }
 
@@ -52,7 +52,7 @@ std::string ForwardTable::add(const forward::Spec& spec)
     } else if (relay_driver_) {
         UniqueFd listener = host_endpoint::listen_tcp(spec);
         entry.host_side = host_endpoint::bound_side(listener.get());
-        entry.relay = std::make_unique<Relay>(std::move(listener), spec.guest_port, connector_);
+        entry.relay = std::make_unique<Relay>(std::move(listener), spec.guest_port, connector_, pipes_, max_connections_);
         log::info("relaying %s to 127.0.0.1:%u inside the namespace", entry.host_side.c_str(), spec.guest_port);
     } else {
         entry.host_side = slirp_.add_forward(spec);

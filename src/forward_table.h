@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "forward_spec.h"
+#include "pipe_pool.h"
 #include "poll_source.h"
 
 namespace portwrap {
@@ -21,8 +22,9 @@ class UdpRelay;
 class ForwardTable final : public PollSource {
 public:
     // `connector_socket` stays the caller's; -1 if there is no connector (then only
-    // TCP forwards of the slirp driver can be set up).
-    ForwardTable(SlirpSession& slirp, bool relay_driver, int connector_socket);
+    // TCP forwards of the slirp driver can be set up). max_connections: how many
+    // connections each relayed TCP forward keeps open at once (0: no limit).
+    ForwardTable(SlirpSession& slirp, bool relay_driver, int connector_socket, size_t max_connections);
     ~ForwardTable() override;
 
     // Sets up one forward. Returns its host side as bound, as --port-file lists it
@@ -47,6 +49,8 @@ private:
     SlirpSession& slirp_;
     bool relay_driver_;
     int connector_;
+    size_t max_connections_;
+    PipePool pipes_;  // every relay's; declared first, so it outlives them
     std::list<Forward> forwards_;
     std::list<std::unique_ptr<Relay>> retired_;  // removed, still carrying connections
 };

@@ -9,6 +9,8 @@
 #include <cstring>
 
 #include "error.h"
+#include "path_safety.h"
+#include "socket_owner.h"
 
 namespace portwrap::host_endpoint {
 
@@ -66,6 +68,8 @@ std::string bound_side(int fd)
 
 void make_way_for_unix_socket(const std::string& path)
 {
+    const std::string context = "cannot use " + path + " for the Unix socket";
+    path_safety::check_parents(path, context, ::geteuid());
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) {
         if (errno == ENOENT)
@@ -77,6 +81,11 @@ void make_way_for_unix_socket(const std::string& path)
     if (st.st_uid != ::geteuid())
         throw Error("cannot use " + path + " for the Unix socket: a socket of uid " + std::to_string(st.st_uid) +
                     " is there");
+    // A portwrap on another node of a shared home directory: its socket refuses
+    // connections here like a stale one, but it is not to be taken.
+    if (const auto owner = socket_owner::read(path, context); owner && owner->host != socket_owner::this_host())
+        throw Error(context + ": portwrap on host " + owner->host + " (pid " + std::to_string(owner->pid) +
+                    ") serves it; if that portwrap is gone, remove " + path + " and " + socket_owner::path_for(path));
     UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!probe)
         throw_errno("cannot create a socket to check " + path);

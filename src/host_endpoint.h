@@ -29,7 +29,9 @@ std::string bound_side(int fd);
 
 // Makes way for a Unix socket at `path`: nothing there is fine; a socket of this
 // user's that nobody listens on (left by a portwrap that was killed) is removed;
-// anything else (a live socket, another user's, a file, a directory) throws Error.
+// anything else (a live socket, another user's, a file, a directory, a socket whose
+// owner file names another host) throws Error, as does a directory on the way that
+// others could write to (path_safety.h).
 void make_way_for_unix_socket(const std::string& path);
 
 // Sets the umask for as long as it lives: sockets bound meanwhile get mode 0600.

@@ -2,6 +2,9 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,9 +21,6 @@ extern char** environ;
 
 namespace portwrap::id_map {
 namespace {
-
-// Used when PATH is unset, like execvp's default, plus the sbin directories.
-constexpr const char* kDefaultPath = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin";
 
 std::string read_text_file(const char* path)
 {
@@ -126,27 +126,51 @@ std::string finish_helper(RunningHelper& running)
 
 }  // namespace
 
-std::string helper_search_path()
+HelperFacts inspect_helper(const std::string& path)
 {
-    const char* path_env = std::getenv("PATH");
-    return path_env ? path_env : kDefaultPath;
+    HelperFacts helper;
+    helper.path = path;
+    if (path.empty())
+        return helper;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+        helper.setuid_root = (st.st_mode & S_ISUID) && st.st_uid == 0;
+        helper.root_owned = S_ISREG(st.st_mode) && st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+    }
+    helper.file_capabilities = ::getxattr(path.c_str(), "security.capability", nullptr, 0) > 0;
+    struct statvfs fs {};
+    helper.nosuid_mount = ::statvfs(path.c_str(), &fs) == 0 && (fs.f_flag & ST_NOSUID);
+    return helper;
 }
 
-std::string find_in_path(const std::string& name, const std::string& search_path)
+HelperFacts find_helper(const std::string& name, uid_t uid, std::span<const char* const> directories)
 {
-    size_t from = 0;
-    while (from <= search_path.size()) {
-        size_t colon = search_path.find(':', from);
-        std::string dir = search_path.substr(from, colon == std::string::npos ? std::string::npos : colon - from);
-        if (!dir.empty() && dir.front() == '/') {  // relative PATH entries are never trusted
-            std::string candidate = dir + "/" + name;
-            if (::access(candidate.c_str(), X_OK) == 0)
-                return candidate;
-        }
-        if (colon == std::string::npos)
-            break;
-        from = colon + 1;
+    HelperFacts first_present;
+    for (const char* directory : directories) {
+        const std::string candidate = std::string(directory) + "/" + name;
+        if (::access(candidate.c_str(), F_OK) != 0)
+            continue;
+        HelperFacts helper = inspect_helper(candidate);
+        if (helper_problem(helper, uid).empty())
+            return helper;
+        if (first_present.path.empty())
+            first_present = helper;
     }
+    return first_present;
+}
+
+std::string helper_problem(const HelperFacts& helper, uid_t uid)
+{
+    if (helper.path.empty())
+        return std::string("not found in ") + kHelperDirectoriesText;
+    if (!helper.root_owned)
+        return "is not a regular file owned by root and writable by root alone";
+    if (uid == 0)
+        return {};  // root needs no raised privileges to write the maps
+    if (!helper.setuid_root && !helper.file_capabilities)
+        return "is neither setuid root nor has file capabilities";
+    if (helper.nosuid_mount)
+        return "is on a nosuid mount";
     return {};
 }
 
@@ -162,16 +186,21 @@ Plan make_plan(bool map_root)
     Plan plan;
     auto uid_ranges = subid::ranges_for(read_text_file("/etc/subuid"), uid, name);
     auto gid_ranges = subid::ranges_for(read_text_file("/etc/subgid"), uid, name);
-    const std::string search_path = helper_search_path();
 
     if (uid_ranges.empty() || gid_ranges.empty()) {
         plan.reason = "no entries for uid " + std::to_string(uid) + (name.empty() ? "" : " (" + name + ")") +
                       " in /etc/subuid and /etc/subgid";
     } else {
-        plan.newuidmap = find_in_path("newuidmap", search_path);
-        plan.newgidmap = find_in_path("newgidmap", search_path);
-        if (plan.newuidmap.empty() || plan.newgidmap.empty())
-            plan.reason = "newuidmap/newgidmap not found in PATH";
+        // Fixed directories and helper_problem's judgement, as --check reports them.
+        auto take = [&](const char* helper_name, std::string& path) {
+            const HelperFacts helper = find_helper(helper_name, uid);
+            const std::string problem = helper_problem(helper, uid);
+            if (!problem.empty() && plan.reason.empty())
+                plan.reason = (helper.path.empty() ? std::string(helper_name) : helper.path) + " " + problem;
+            path = helper.path;
+        };
+        take("newuidmap", plan.newuidmap);
+        take("newgidmap", plan.newgidmap);
     }
     if (!plan.reason.empty()) {
         plan.newuidmap.clear();

@@ -87,7 +87,8 @@ pid_t clone_into_namespaces(bool pid_namespace)
 }  // namespace
 
 Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& ids, const sigset_t& exec_sigmask,
-                   bool with_connector, bool pid_namespace, const std::optional<std::string>& resolv_conf)
+                   bool with_connector, bool pid_namespace, const std::optional<std::string>& resolv_conf,
+                   const StopPolicy& stop)
 {
     std::vector<char*> argv;
     for (const std::string& arg : command)
@@ -106,7 +107,7 @@ Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& 
         connector_sockets.parent_end.reset();
         run_child(ChildPlan{sockets.child_end.get(), parent, argv.data(), exec_sigmask,
                             connector_sockets.child_end.valid() ? connector_sockets.child_end.release() : -1,
-                            resolv_conf ? resolv_conf->c_str() : nullptr, pid_namespace});
+                            resolv_conf ? resolv_conf->c_str() : nullptr, pid_namespace, stop});
     }
     child_.emplace(pid);
     sockets.child_end.reset();

@@ -10,6 +10,7 @@
 
 #include "child_process.h"
 #include "id_map.h"
+#include "stop_policy.h"
 #include "unique_fd.h"
 
 namespace portwrap {
@@ -22,8 +23,10 @@ public:
     // Pid_namespace (--pid-ns): the child is also the init of a new PID namespace,
     // and child() is that init, which runs the command as its own child.
     // resolv_conf: the text --dns asks for as the command's /etc/resolv.conf.
+    // stop: what the --pid-ns init forwards and how long it gives leftovers.
     Launcher(const std::vector<std::string>& command, const id_map::Plan& ids, const sigset_t& exec_sigmask,
-             bool with_connector, bool pid_namespace, const std::optional<std::string>& resolv_conf = std::nullopt);
+             bool with_connector, bool pid_namespace, const std::optional<std::string>& resolv_conf = std::nullopt,
+             const StopPolicy& stop = {});
 
     UniqueFd take_tap() noexcept { return std::move(tap_); }
     UniqueFd take_connector_socket() noexcept { return std::move(connector_socket_); }

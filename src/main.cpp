@@ -29,6 +29,8 @@
 #include "log.h"
 #include "namespace_processes.h"
 #include "path_janitor.h"
+#include "path_safety.h"
+#include "port_file.h"
 #include "readiness.h"
 #include "forward_table.h"
 #include "control_server.h"
@@ -38,26 +40,29 @@
 #include "self_check_probe.h"
 #include "signals.h"
 #include "slirp_session.h"
+#include "socket_owner.h"
 
 namespace {
 
 using namespace portwrap;
 
-// How long processes the command left behind get between SIGTERM and SIGKILL.
-constexpr int kLeftoverGraceMs = 2000;
-
 // portwrap is built to run with the user's own privileges. Installed setuid, setgid
-// or with file capabilities it would create namespaces and write id maps with powers
-// the user does not have; refuse instead of guessing what is safe.
-void refuse_elevated_privileges()
+// or with file capabilities it would create namespaces, write id maps, and connect to
+// sockets (`ctl`) with powers the user does not have. So before anything else — before
+// the arguments are read, for every mode, --help and --version included — a copy that
+// the kernel started with elevated privileges (AT_SECURE) refuses to run.
+bool refuse_elevated_privileges()
 {
-    if (::getauxval(AT_SECURE) != 0)
-        throw Error("refusing to run with elevated privileges (setuid, setgid or file capabilities): "
-                    "install portwrap as a plain executable (chmod 0755, no setcap)");
+    if (::getauxval(AT_SECURE) == 0)
+        return false;
+    log::error("refusing to run with elevated privileges (setuid, setgid or file capabilities): "
+               "install portwrap as a plain executable (chmod 0755, no setcap)");
+    return true;
 }
 
-// Each relayed connection holds six fds (two sockets, two pipes). The usual soft
-// limit of 1024 would cap the relay near 170 connections, so portwrap raises its own
+// Each relayed connection holds two fds (its sockets), and two more per direction while
+// data is in flight (a pipe). The usual soft limit of 1024 would cap the relay near 250
+// busy connections (or --max-connections of them), so portwrap raises its own
 // soft limit to the hard one — after clone(), so the command keeps the user's limits.
 void raise_fd_limit()
 {
@@ -69,23 +74,27 @@ void raise_fd_limit()
     }
 }
 
-// Writes the lines to `path` whole or not at all (a temporary file renamed over it),
-// so that a script polling for the file never reads half of it.
-void write_port_file(const std::string& path, const std::vector<std::string>& lines)
+// Where to connect to a Unix-socket forward, in the job's output: the socket is only
+// on this machine, so the line names it and the ssh -L that reaches it from another.
+void announce_unix_forward(const forward::Spec& spec, const std::string& print_url)
 {
-    std::string text;
-    for (const std::string& line : lines)
-        text += line + "\n";
-    const std::string temporary = path + ".tmp." + std::to_string(::getpid());
-    UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-    if (!fd)
-        throw_errno("cannot write the port file " + path);
-    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) || ::fsync(fd.get()) != 0 ||
-        ::rename(temporary.c_str(), path.c_str()) != 0) {
-        const int err = errno;
-        ::unlink(temporary.c_str());
-        throw Error(describe_errno("cannot write the port file " + path, err));
-    }
+    log::notice("listening on unix:%s, forwarded to port %u inside", spec.unix_path.c_str(), spec.guest_port);
+    char host[256] = "";
+    ::gethostname(host, sizeof host - 1);
+    // ssh -L splits its argument at ':' and a shell at blanks and quotes: such a path
+    // gets no ready-made line.
+    const bool fits_ssh_line = host[0] != '\0' && spec.unix_path.find_first_of(" \t:'\"") == std::string::npos;
+    if (fits_ssh_line)
+        log::notice("from another machine: ssh -N -L %u:%s %s", spec.guest_port, spec.unix_path.c_str(), host);
+    // A URL with the socket's path as its host (http:///path/lab) opens nothing: the
+    // URL is the one that works through that ssh -L, on its local port.
+    if (print_url.empty())
+        return;
+    const std::string url = expand_url(print_url, "localhost:" + std::to_string(spec.guest_port));
+    if (fits_ssh_line)
+        log::notice("then: %s", url.c_str());
+    else
+        log::notice("through an ssh -L from local port %u to the socket: %s", spec.guest_port, url.c_str());
 }
 
 // The resolv.conf --dns asks for: its servers and the host's search and options lines.
@@ -110,11 +119,16 @@ UniqueFd take_ready_fd(int fd)
 
 int run(const cli::Options& options)
 {
-    refuse_elevated_privileges();
     log::set_verbose(options.verbose);
     log::install_glib_handler();
     const std::vector<std::string> command = expand_guest_port(options.command, options.guest_port);
     const id_map::Plan ids = id_map::make_plan(options.map_root);
+    // Before anything can fail: a killed run's port file must not outlive this start.
+    if (!options.port_file.empty()) {
+        // A script trusts the ports it reads there: nobody else may swap the file.
+        path_safety::check_parents(options.port_file, "cannot write the port file " + options.port_file, ::geteuid());
+        port_file::remove_stale(options.port_file);
+    }
 
     // Block the handled signals before clone(): none may be lost between clone() and
     // the event loop, and the child inherits the block until it restores the mask.
@@ -131,7 +145,8 @@ int run(const cli::Options& options)
                                 std::any_of(options.forwards.begin(), options.forwards.end(), [&](const auto& f) {
                                     return relay_driver || f.protocol == forward::Protocol::Udp;
                                 });
-    Launcher launcher(command, ids, original_mask, connector_used, options.pid_ns, dns_resolv_conf(options.dns));
+    Launcher launcher(command, ids, original_mask, connector_used, options.pid_ns, dns_resolv_conf(options.dns),
+                      options.stop);
     raise_fd_limit();
     const auto namespace_id = namespace_processes::network_namespace_of(launcher.child().pid());
     if (!namespace_id)
@@ -142,33 +157,51 @@ int run(const cli::Options& options)
     // libslirp always runs: it is the namespace's way out (outbound traffic, DNS).
     SlirpSession slirp(launcher.take_tap(), options.allow_host_loopback);
     UniqueFd connector = connector_used ? launcher.take_connector_socket() : UniqueFd();
-    ForwardTable forwards(slirp, relay_driver, connector.get());
+    ForwardTable forwards(slirp, relay_driver, connector.get(), options.max_connections);
     std::vector<PollSource*> sources{&slirp, &forwards};
     PathJanitor janitor;  // removes Unix sockets and the port file when portwrap ends
+    // A Unix socket just made: its owner file names this host (socket_owner.h); the
+    // janitor removes the socket, then the owner file.
+    auto own_unix_socket = [&janitor](const std::string& path) {
+        janitor.add(path);
+        socket_owner::write(path);
+        janitor.add(socket_owner::path_for(path));
+    };
     std::vector<std::string> host_sides;
+    std::vector<std::string> given_addresses{options.host_addr};  // what ctl add may bind besides loopback
     for (const forward::Spec& spec : options.forwards) {
         const std::string where = forwards.add(spec);
         if (!spec.unix_path.empty())
-            janitor.add(spec.unix_path);
-        if (spec.unix_path.empty() && spec.host_port == 0)
-            log::notice("listening on %s, forwarded to port %u inside", where.c_str(), spec.guest_port);
+            own_unix_socket(spec.unix_path);
+        else
+            given_addresses.push_back(spec.host_addr);
         host_sides.push_back(where);
     }
-    if (!options.print_url.empty())
-        log::notice("%s", expand_url(options.print_url, host_sides.front()).c_str());
     std::optional<ControlServer> control;
     if (!options.control_socket.empty()) {
         forward::Spec socket_spec;
         socket_spec.unix_path = options.control_socket;
-        control.emplace(host_endpoint::listen_tcp(socket_spec), forwards, options.host_addr);
-        janitor.add(options.control_socket);
+        control.emplace(host_endpoint::listen_tcp(socket_spec), forwards, options.host_addr, given_addresses);
+        own_unix_socket(options.control_socket);
         log::info("control socket: %s", options.control_socket.c_str());
     }
+    UniqueFd port_file_lock;  // held until portwrap exits: the port file is live while locked
     if (!options.port_file.empty()) {
-        write_port_file(options.port_file, host_sides);
+        port_file_lock = port_file::write(options.port_file, host_sides);
         janitor.add(options.port_file);
     }
     janitor.start();
+    // Only now that nothing more can fail: where to connect. A failed --control-socket
+    // or --port-file must not print "listening on" before its error.
+    for (size_t i = 0; i < options.forwards.size(); ++i) {
+        const forward::Spec& spec = options.forwards[i];
+        if (!spec.unix_path.empty())
+            announce_unix_forward(spec, i == 0 ? options.print_url : "");
+        else if (spec.host_port == 0)
+            log::notice("listening on %s, forwarded to port %u inside", host_sides[i].c_str(), spec.guest_port);
+    }
+    if (!options.print_url.empty() && options.forwards.front().unix_path.empty())
+        log::notice("%s", expand_url(options.print_url, host_sides.front()).c_str());
     std::optional<ReadinessProbe> readiness;
     if (ready_fd) {
         std::vector<ReadinessProbe::Target> targets;
@@ -189,20 +222,24 @@ int run(const cli::Options& options)
     log::info("running %s", command.front().c_str());
     sandbox::confine();
     sandbox::self_test_if_requested();
-    const int status = event_loop::run(sources, signal_fd.get(), launcher.child());
+    // Asked to stop (or the command is gone): the files go at once, before a batch
+    // scheduler's SIGKILL can end the janitor with us.
+    const int status =
+        event_loop::run(sources, signal_fd.get(), launcher.child(), options.stop, [&] { janitor.remove_now(); });
     if (connector) {
         connector.reset();  // the connector exits on end-of-file; reap it before the sweep
         // A stopped connector never reads that end-of-file, and the sweep cannot see
         // it (it is not dumpable): end it here.
-        if (launcher.connector_pid() > 0 && !namespace_processes::reap(launcher.connector_pid(), kLeftoverGraceMs)) {
+        if (launcher.connector_pid() > 0 &&
+            !namespace_processes::reap(launcher.connector_pid(), options.stop.leftover_grace_ms)) {
             ::kill(launcher.connector_pid(), SIGKILL);
-            namespace_processes::reap(launcher.connector_pid(), kLeftoverGraceMs);
+            namespace_processes::reap(launcher.connector_pid(), options.stop.leftover_grace_ms);
         }
     }
     // Nothing may outlive portwrap inside the namespace: it would run on without a
     // network (docs/design.md). With --pid-ns the kernel has ended them all when the
     // init exited, and the sweep finds nothing.
-    namespace_processes::end_all(*namespace_id, kLeftoverGraceMs);
+    namespace_processes::end_all(*namespace_id, options.stop.leftover_grace_ms);
     janitor.finish();
     return exit_status_from_wait(status);
 }
@@ -211,6 +248,8 @@ int run(const cli::Options& options)
 
 int main(int argc, char** argv)
 {
+    if (refuse_elevated_privileges())
+        return kExitSetupFailure;
     const cli::ParseResult parsed = cli::parse(std::vector<std::string>(argv + 1, argv + argc));
     if (const auto* usage = std::get_if<cli::UsageError>(&parsed)) {
         log::error("%s (see 'portwrap --help')", usage->message.c_str());

@@ -4,13 +4,13 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "error.h"
+#include "fd_closing.h"
 #include "sandbox_policies.h"
 #include "seccomp_filter.h"
 
@@ -71,8 +71,7 @@ void PathJanitor::start()
 void PathJanitor::serve(int wake_fd, const std::vector<Entry>& entries) noexcept
 {
     // Hold nothing else of portwrap's: no listening socket may stay open through us.
-    ::syscall(SYS_close_range, 0, wake_fd - 1, 0);
-    ::syscall(SYS_close_range, wake_fd + 1, ~0U, 0);
+    fd_closing::close_fds_except(0, {wake_fd});
     // Signals meant for portwrap (Ctrl-C to its process group, a `pkill portwrap`,
     // which matches this copy too) must not end us before portwrap: we end with it.
     for (int signo : {SIGINT, SIGQUIT, SIGHUP, SIGTERM, SIGUSR1, SIGUSR2})
@@ -84,12 +83,26 @@ void PathJanitor::serve(int wake_fd, const std::vector<Entry>& entries) noexcept
     // From here on it only waits, checks and unlinks. Without the filter it still does
     // its job: a removed socket matters more than a refused filter.
     (void)seccomp_filter::load(sandbox_policies::janitor());
-    char byte;
-    while (::read(wake_fd, &byte, 1) != 0 && errno == EINTR) {
+    // A byte: portwrap is stopping, remove them now. End-of-file: portwrap is done or
+    // dead, remove them (if still there) and go.
+    for (;;) {
+        char byte;
+        const ssize_t got = ::read(wake_fd, &byte, 1);
+        if (got < 0 && errno == EINTR)
+            continue;
+        for (const Entry& entry : entries)
+            remove_if_same(entry.path, entry.device, entry.inode);
+        if (got <= 0)
+            ::_exit(0);
     }
-    for (const Entry& entry : entries)
-        remove_if_same(entry.path, entry.device, entry.inode);
-    ::_exit(0);
+}
+
+void PathJanitor::remove_now() noexcept
+{
+    if (wake_ && !removal_requested_) {
+        const char byte = 'r';
+        removal_requested_ = ::write(wake_.get(), &byte, 1) == 1;
+    }
 }
 
 void PathJanitor::finish() noexcept

@@ -5,7 +5,9 @@
 // skip any clean-up of its own. So a small forked process holds the read end of a
 // pipe; when portwrap exits or dies, the pipe reaches end-of-file and the janitor
 // removes each path that is still the very file portwrap made (same device and
-// inode), then exits.
+// inode), then exits. portwrap also tells it to remove them at once (remove_now())
+// when it is asked to stop: a batch scheduler's SIGKILL may follow within
+// milliseconds and end the janitor too (docs/design.md, "Files portwrap creates").
 #pragma once
 
 #include <sys/types.h>
@@ -28,6 +30,9 @@ public:
     void add(const std::string& path);
     // Forks the janitor if there is anything to remove. Throws Error.
     void start();
+    // Has the janitor remove the paths now (one byte over the pipe); it stays until
+    // finish(). Async-signal-safe and allowed in the sandbox (a write()). Idempotent.
+    void remove_now() noexcept;
     // Ends the janitor and waits until it has removed the paths.
     void finish() noexcept;
 
@@ -43,6 +48,7 @@ private:
     UniqueFd wake_;  // write end: closing it (or dying) wakes the janitor
     pid_t pid_ = 0;
     bool started_ = false;
+    bool removal_requested_ = false;
 };
 
 }  // namespace portwrap

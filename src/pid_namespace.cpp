@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,23 +12,13 @@
 
 #include "error.h"
 #include "exit_status.h"
+#include "fd_closing.h"
 #include "sandbox_policies.h"
 #include "seccomp_filter.h"
 #include "signals.h"
 
 namespace portwrap::pid_namespace {
 namespace {
-
-// The init execs nothing, so portwrap's close-on-exec fds would stay open in it for
-// the command's whole life: the handshake socket above all, whose end-of-file tells
-// portwrap that the command's exec succeeded.
-void close_fds_from_3() noexcept
-{
-    if (::syscall(SYS_close_range, 3u, ~0u, 0u) == 0)
-        return;
-    for (int fd = 3; fd < 65536; ++fd)  // kernels before 5.9: no close_range
-        ::close(fd);
-}
 
 int64_t now_ms() noexcept
 {
@@ -85,9 +74,12 @@ void raise_in_command(const sigset_t& taken) noexcept
             ::kill(::getpid(), signo);
 }
 
-void run_init(pid_t command) noexcept
+void run_init(pid_t command, const StopPolicy& policy) noexcept
 {
-    close_fds_from_3();
+    // The init execs nothing, so portwrap's close-on-exec fds would stay open in it for
+    // the command's whole life: the handshake socket above all, whose end-of-file tells
+    // portwrap that the command's exec succeeded.
+    fd_closing::close_fds_except(3, {});
     ::prctl(PR_SET_NAME, "portwrap-init");
     // It only waits, reaps and signals from now on. A refused filter is not worth
     // killing the command for: the init still does its job.
@@ -101,7 +93,7 @@ void run_init(pid_t command) noexcept
         const int signo = ::sigwaitinfo(&handled, &info);
         if (signo == SIGCHLD)
             reap(command, command_status, command_ended);
-        else if (signo > 0 && signals::is_forwarded(signo) && info.si_code != SI_KERNEL)
+        else if (signo > 0 && policy.forward_signals && signals::is_forwarded(signo) && info.si_code != SI_KERNEL)
             ::kill(command, signo);  // from portwrap, another process, or kill -X 1 inside
     }
 
@@ -112,7 +104,7 @@ void run_init(pid_t command) noexcept
         sigset_t child_signal;
         sigemptyset(&child_signal);
         sigaddset(&child_signal, SIGCHLD);
-        const int64_t deadline = now_ms() + kLeftoverGraceMs;
+        const int64_t deadline = now_ms() + policy.leftover_grace_ms;
         while (others_left && now_ms() < deadline) {
             const int64_t left_ms = deadline - now_ms();
             timespec timeout{static_cast<time_t>(left_ms / 1000), static_cast<long>(left_ms % 1000) * 1'000'000L};

@@ -7,11 +7,9 @@
 #include <signal.h>
 #include <sys/types.h>
 
-namespace portwrap::pid_namespace {
+#include "stop_policy.h"
 
-// How long processes the command left behind get between the init's SIGTERM and its
-// exit (which makes the kernel SIGKILL them).
-inline constexpr int kLeftoverGraceMs = 2000;
+namespace portwrap::pid_namespace {
 
 // In the namespace child, before the command runs: makes the mount namespace private
 // (unshare(CLONE_NEWNS); its mounts stay slaves of the host's) and mounts a proc for the
@@ -35,8 +33,10 @@ void raise_in_command(const sigset_t& signals) noexcept;
 // forwarded signals (signals.h) that it receives to the command — except those a
 // terminal sent, which the command got already — and reaps every child. When the
 // command has ended it sends SIGTERM to all that is left, waits up to
-// kLeftoverGraceMs for them to go, and exits with the command's status: its exit code,
-// or 128+N if signal N killed it. The signals it handles must be blocked already.
-[[noreturn]] void run_init(pid_t command) noexcept;
+// policy.leftover_grace_ms for them to go, and exits with the command's status: its
+// exit code, or 128+N if signal N killed it. With policy.forward_signals false it
+// forwards nothing: the job-wide kill that reached the init reached the command too.
+// The signals it handles must be blocked already.
+[[noreturn]] void run_init(pid_t command, const StopPolicy& policy) noexcept;
 
 }  // namespace portwrap::pid_namespace

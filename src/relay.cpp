@@ -14,21 +14,15 @@
 
 #include "connector.h"
 #include "error.h"
+#include "host_endpoint.h"
 #include "log.h"
 
 namespace portwrap {
 namespace {
 
-// Pipes start at the kernel's default size (64 KiB). One that fills up is grown to
-// kBigPipe, so that each splice() moves more. Every pipe's pages count towards the
-// user's pipe-user-pages-soft (16384 pages = 64 MiB by default), which the command's
-// own pipes share: past it, the kernel gives new pipes only 2 pages. So at most
-// kMaxBigPipes pipes are big at once (1 MiB x 32 = half that default).
-constexpr size_t kDefaultPipe = 16 * 4096;
-constexpr int kBigPipe = 1 << 20;
-constexpr size_t kMaxBigPipes = 32;
 constexpr int kMaxAcceptsPerRound = 64;
 constexpr int64_t kAcceptPauseMs = 100;        // after running out of fds
+constexpr int64_t kPipeRetryMs = 100;          // a direction that found no pipe tries again
 constexpr size_t kRoundBudget = 4 << 20;       // bytes per direction per round, for fairness
 constexpr int kEventsPerRound = 1024;
 constexpr uint64_t kGuestTag = 1;  // in epoll_event.data: the guest socket (else the host's)
@@ -67,9 +61,11 @@ int socket_error(int fd)
 
 }  // namespace
 
-Relay::Relay(UniqueFd listener, uint16_t guest_port, int connector_socket)
+Relay::Relay(UniqueFd listener, uint16_t guest_port, int connector_socket, PipePool& pipes, size_t max_connections)
     : listener_(std::move(listener)),
       connector_(connector_socket),
+      pipes_(pipes),
+      max_connections_(max_connections),
       epoll_(::epoll_create1(EPOLL_CLOEXEC)),
       guest_port_(guest_port),
       events_(kEventsPerRound)
@@ -81,7 +77,12 @@ Relay::Relay(UniqueFd listener, uint16_t guest_port, int connector_socket)
     ::setsockopt(listener_.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
 }
 
-Relay::~Relay() = default;
+Relay::~Relay()
+{
+    for (Connection& c : connections_)
+        for (Direction* d : {&c.upstream, &c.downstream})
+            pipes_.discard(d->pipe);
+}
 
 void Relay::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)
 {
@@ -99,6 +100,10 @@ void Relay::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)
     fds.push_back({epoll_.get(), POLLIN, 0});
     if (!again_.empty())
         timeout_ms = 0;
+    if (!starved_.empty()) {
+        const int64_t wait = pipes_.spare() > 0 ? 0 : std::max<int64_t>(0, pipe_retry_at_ms_ - now);
+        timeout_ms = std::min<uint32_t>(timeout_ms, static_cast<uint32_t>(wait));
+    }
 }
 
 size_t Relay::dispatch(const std::vector<pollfd>& fds, bool poll_failed)
@@ -126,6 +131,8 @@ size_t Relay::dispatch(const std::vector<pollfd>& fds, bool poll_failed)
                 service(*c, event.events, (event.data.u64 & kGuestTag) != 0, moved);
         }
     }
+    if (!starved_.empty() && (pipes_.spare() > 0 || now_ms() >= pipe_retry_at_ms_))
+        retry_starved(moved);
     if (listener_index_ < fds.size() && (fds[listener_index_].revents & POLLIN))
         accept_connections();
     for (Connection* c : closed_)
@@ -141,6 +148,22 @@ void Relay::pause_accepting(const char* what, int error)
     accept_paused_until_ms_ = now_ms() + kAcceptPauseMs;
 }
 
+void Relay::refuse(UniqueFd& host)
+{
+    reset_socket(host);  // the client sees a reset at once, instead of waiting in the backlog
+    if (told_limit_)
+        return;
+    told_limit_ = true;
+    std::string where = "?";
+    try {
+        where = host_endpoint::bound_side(listener_.get());
+    } catch (const Error&) {
+    }
+    log::info("%s: %zu connections are open, the --max-connections limit: resetting new ones until some "
+              "end (said once per forward)",
+              where.c_str(), open_);
+}
+
 void Relay::accept_connections()
 {
     for (int i = 0; i < kMaxAcceptsPerRound; ++i) {
@@ -150,9 +173,14 @@ void Relay::accept_connections()
                 pause_accepting("accept a connection", errno);
             return;  // EAGAIN: all accepted; anything else: the client went away
         }
-        // Everything one connection needs besides `host`: two pipes, the socket inside
-        // and two epoll entries. When any of it runs out, reset this connection and
-        // leave the rest in the backlog for a while, as when accept() itself fails.
+        if (max_connections_ != 0 && open_ >= max_connections_) {
+            refuse(host);
+            continue;
+        }
+        // Everything one connection needs besides `host`: the socket inside and two
+        // epoll entries (pipes come later, only while data moves). When any of it runs
+        // out, reset this connection and leave the rest in the backlog for a while, as
+        // when accept() itself fails.
         Connection& c = connections_.emplace_back();
         c.self = std::prev(connections_.end());
         c.host = std::move(host);
@@ -166,17 +194,9 @@ void Relay::accept_connections()
             log::info("cannot %s: %s", what, std::strerror(error));
             return false;
         };
-        int error = open_pipe(c.upstream);
-        if (error == 0)
-            error = open_pipe(c.downstream);
-        if (error != 0) {
-            if (give_up("create a pipe for a relayed connection", error))
-                return;
-            continue;
-        }
         c.guest = connector::request_connection(connector_, guest_port_);
         if (!c.guest) {
-            error = errno;
+            const int error = errno;
             const std::string what = "connect to 127.0.0.1:" + std::to_string(guest_port_) + " inside the namespace";
             if (give_up(what.c_str(), error))
                 return;
@@ -193,59 +213,42 @@ void Relay::accept_connections()
         guest_event.data.u64 |= kGuestTag;
         if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c.host.get(), &event) != 0 ||
             ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c.guest.get(), &guest_event) != 0) {
-            error = errno;
+            const int error = errno;
             ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c.host.get(), nullptr);
             reset_socket(c.guest);
             if (give_up("watch a relayed connection (epoll)", error))
                 return;
+            continue;
         }
-    }
-}
-
-int Relay::open_pipe(Direction& direction)
-{
-    int fds[2];
-    if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
-        return errno;
-    direction.pipe_read.reset(fds[0]);
-    direction.pipe_write.reset(fds[1]);
-    // The kernel's default; only an upper bound for how much one splice() asks for.
-    // (A pipe made while the user has more pipe pages than pipe-user-pages-soft
-    // holds only 8 KiB: splice() then moves less and meets EAGAIN sooner, which
-    // the pump handles like any full pipe.)
-    direction.capacity = kDefaultPipe;
-    return 0;
-}
-
-void Relay::grow_pipe(Direction& d) noexcept
-{
-    d.may_grow = false;  // one try per pipe
-    if (big_pipes_ >= kMaxBigPipes)
-        return;
-    // Fails (and the pipe keeps its size) above /proc/sys/fs/pipe-max-size, or past
-    // the user's pipe page limits: then this is only slower.
-    const int size = ::fcntl(d.pipe_write.get(), F_SETPIPE_SZ, kBigPipe);
-    if (size > 0 && static_cast<size_t>(size) > d.capacity) {
-        d.capacity = static_cast<size_t>(size);
-        d.big = true;
-        ++big_pipes_;
+        ++open_;
     }
 }
 
 Relay::Pump Relay::pump(Direction& d, size_t budget, size_t& moved)
 {
+    // Take a pipe only when there may be input to move; give it back once it is empty.
+    if (!d.end_of_input && !d.pipe.valid()) {
+        const int error = pipes_.take(d.pipe);
+        if (error != 0) {
+            pipe_error_ = error;
+            return out_of_resources(error) ? Pump::NoPipe : Pump::Failed;
+        }
+    }
     size_t total = 0;
+    Pump result;
     for (;;) {
         bool progress = false;
         // A pipe holds at most `capacity` bytes (splice() from TCP fills whole pages).
-        if (!d.end_of_input && d.in_pipe < d.capacity) {
-            ssize_t in = ::splice(d.from, nullptr, d.pipe_write.get(), nullptr, d.capacity - d.in_pipe,
+        if (!d.end_of_input && d.in_pipe < d.pipe.capacity) {
+            ssize_t in = ::splice(d.from, nullptr, d.pipe.write.get(), nullptr, d.pipe.capacity - d.in_pipe,
                                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
             if (in > 0) {
                 d.in_pipe += static_cast<size_t>(in);
                 progress = true;
-                if (d.in_pipe == d.capacity && d.may_grow)
-                    grow_pipe(d);
+                // A busy direction: it filled its pipe. It may get a small one again
+                // from the pool later; it stops trying once growing has failed.
+                if (d.in_pipe == d.pipe.capacity && d.may_grow && !d.pipe.big)
+                    d.may_grow = pipes_.grow(d.pipe);
             } else if (in == 0) {
                 d.end_of_input = true;
                 progress = true;
@@ -254,7 +257,7 @@ Relay::Pump Relay::pump(Direction& d, size_t budget, size_t& moved)
             }
         }
         if (d.in_pipe > 0) {
-            ssize_t out = ::splice(d.pipe_read.get(), nullptr, d.to, nullptr, d.in_pipe,
+            ssize_t out = ::splice(d.pipe.read.get(), nullptr, d.to, nullptr, d.in_pipe,
                                    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
             if (out > 0) {
                 d.in_pipe -= static_cast<size_t>(out);
@@ -270,11 +273,43 @@ Relay::Pump Relay::pump(Direction& d, size_t budget, size_t& moved)
         }
         if (!progress || total >= budget) {
             moved += total;
-            if (progress)
-                return Pump::Budget;
-            return total > 0 ? Pump::Progress : Pump::Idle;
+            result = progress ? Pump::Budget : total > 0 ? Pump::Progress : Pump::Idle;
+            break;
         }
     }
+    if (d.in_pipe == 0)
+        pipes_.give_back(d.pipe);
+    return result;
+}
+
+void Relay::wait_for_pipe(Connection& c, int error)
+{
+    if (!told_pipe_shortage_) {
+        told_pipe_shortage_ = true;
+        log::error("cannot create a pipe for a relayed connection: %s; its data waits (trying again every %lld ms)",
+                   std::strerror(error), static_cast<long long>(kPipeRetryMs));
+    }
+    if (starved_.empty())
+        pipe_retry_at_ms_ = now_ms() + kPipeRetryMs;
+    if (!c.starved) {
+        c.starved = true;
+        starved_.push_back(&c);
+    }
+}
+
+void Relay::retry_starved(size_t& moved)
+{
+    std::vector<Connection*> starved;
+    starved.swap(starved_);
+    for (Connection* c : starved)
+        c->starved = false;
+    for (Connection* c : starved)
+        if (!c->closed)
+            service(*c, 0, false, moved);
+    if (starved_.empty())
+        told_pipe_shortage_ = false;
+    else
+        pipe_retry_at_ms_ = now_ms() + kPipeRetryMs;
 }
 
 void Relay::service(Connection& c, uint32_t events, bool guest_socket, size_t& moved)
@@ -328,6 +363,8 @@ void Relay::service(Connection& c, uint32_t events, bool guest_socket, size_t& m
         c.again = true;
         again_.push_back(&c);
     }
+    if (up == Pump::NoPipe || down == Pump::NoPipe)
+        wait_for_pipe(c, pipe_error_);
 }
 
 void Relay::close_connection(Connection& c, bool reset) noexcept
@@ -345,11 +382,10 @@ void Relay::close_connection(Connection& c, bool reset) noexcept
     c.host.reset();
     c.guest.reset();
     c.closed = true;
+    --open_;
+    // A pipe still holding bytes is closed: they must never reach another connection.
     for (Direction* d : {&c.upstream, &c.downstream})
-        if (d->big) {
-            d->big = false;
-            --big_pipes_;
-        }
+        d->in_pipe == 0 ? pipes_.give_back(d->pipe) : pipes_.discard(d->pipe);
     if (c.holding_data) {
         c.holding_data = false;
         --connections_holding_data_;
@@ -357,6 +393,10 @@ void Relay::close_connection(Connection& c, bool reset) noexcept
     if (c.again) {
         c.again = false;
         std::erase(again_, &c);
+    }
+    if (c.starved) {
+        c.starved = false;
+        std::erase(starved_, &c);
     }
     closed_.push_back(&c);
 }

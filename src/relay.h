@@ -1,7 +1,9 @@
 // The relay port driver: portwrap itself listens on the host port and joins each
 // accepted connection to one the connector opened to 127.0.0.1:GUEST_PORT inside the
-// namespace, moving bytes with splice() through a pipe per direction (no copy into
-// user space). Half-closes and resets are passed on.
+// namespace, moving bytes with splice() through a pipe (no copy into user space).
+// A direction holds a pipe from the PipePool only while bytes are in flight, so an
+// idle connection costs its two sockets and nothing else. Half-closes and resets are
+// passed on. At most max_connections are open at once; past that, new ones are reset.
 #pragma once
 
 #include <sys/epoll.h>
@@ -10,6 +12,7 @@
 #include <list>
 #include <vector>
 
+#include "pipe_pool.h"
 #include "poll_source.h"
 #include "unique_fd.h"
 
@@ -19,8 +22,9 @@ class Relay final : public PollSource {
 public:
     // Accepts on `listener` (from host_endpoint::listen_tcp) and connects to
     // 127.0.0.1:guest_port inside through the connector at `connector_socket`, which
-    // the caller owns and keeps open while the relay runs.
-    Relay(UniqueFd listener, uint16_t guest_port, int connector_socket);
+    // the caller owns and keeps open while the relay runs, as it does `pipes`.
+    // max_connections: how many may be open at once (0: no limit).
+    Relay(UniqueFd listener, uint16_t guest_port, int connector_socket, PipePool& pipes, size_t max_connections);
     ~Relay() override;
 
     void fill(std::vector<pollfd>& fds, uint32_t& timeout_ms) override;
@@ -31,15 +35,14 @@ public:
     void close_listener() noexcept { listener_.reset(); }
     // True when no connection is open.
     bool idle() const noexcept { return connections_.empty(); }
+    size_t open_connections() const noexcept { return open_; }
 
 private:
     struct Direction {
         int from = -1, to = -1;
-        UniqueFd pipe_read, pipe_write;
+        PipePool::Pipe pipe;  // held only while in_pipe > 0 (and during a pump)
         size_t in_pipe = 0;   // bytes spliced in, not yet out
-        size_t capacity = 0;  // the pipe's size in bytes (F_GETPIPE_SZ)
-        bool may_grow = true;  // not yet tried to make it big
-        bool big = false;      // grown: counted in big_pipes_
+        bool may_grow = true;  // growing a pipe has not failed for it yet
         bool end_of_input = false;
         bool shut_down = false;  // shutdown(to, SHUT_WR) done
         bool done() const { return shut_down; }
@@ -50,10 +53,12 @@ private:
         bool closed = false;     // over; erased at the end of the round
         bool again = false;      // in again_: stopped at the per-round budget
         bool holding_data = false;  // counted in connections_holding_data_
+        bool starved = false;    // in starved_: a direction found no pipe
         Direction upstream, downstream;  // host->guest, guest->host
         std::list<Connection>::iterator self;
     };
-    enum class Pump { Idle, Progress, Budget, Failed };
+    // NoPipe: there may be input, but no pipe could be had (out of fds).
+    enum class Pump { Idle, Progress, Budget, NoPipe, Failed };
 
     void accept_connections();
     // Out of fds (or kernel memory) for one more connection: pause accepting briefly.
@@ -61,8 +66,12 @@ private:
     // Moves what it can in one direction, until both ends would block or `budget`
     // bytes have moved. Adds the bytes moved to `moved`.
     Pump pump(Direction& direction, size_t budget, size_t& moved);
-    void grow_pipe(Direction& direction) noexcept;
-    static int open_pipe(Direction& direction);  // 0 or errno
+    // Connections whose input waits for a pipe: retried once one is spare, or after
+    // kPipeRetryMs (edge-triggered epoll will not report that input again).
+    void wait_for_pipe(Connection& connection, int error);
+    void retry_starved(size_t& moved);
+    // Refuses one accepted connection: the limit of open connections is reached.
+    void refuse(UniqueFd& host);
     // Services a connection after epoll reported `events` on one of its sockets (the
     // guest's when guest_socket), or with no events when it is in again_.
     void service(Connection& connection, uint32_t events, bool guest_socket, size_t& moved);
@@ -70,6 +79,10 @@ private:
 
     UniqueFd listener_;
     int connector_;  // the caller's
+    PipePool& pipes_;  // the caller's
+    size_t max_connections_;  // 0: no limit
+    size_t open_ = 0;         // connections accepted and not yet closed
+    bool told_limit_ = false;  // said (under -v) that the limit was reached
     UniqueFd epoll_;
     uint16_t guest_port_;
     size_t listener_index_ = SIZE_MAX;
@@ -78,9 +91,12 @@ private:
     std::list<Connection> connections_;
     std::vector<Connection*> again_;  // to be serviced next round without waiting for an event
     std::vector<Connection*> closed_;  // to be erased at the end of the round
+    std::vector<Connection*> starved_;  // waiting for a pipe
+    int64_t pipe_retry_at_ms_ = 0;
+    bool told_pipe_shortage_ = false;  // said so; cleared once no connection waits
+    int pipe_error_ = 0;  // why the last pump found no pipe
     std::vector<epoll_event> events_;
     size_t connections_holding_data_ = 0;  // connections with bytes in a pipe
-    size_t big_pipes_ = 0;  // pipes grown to 1 MiB, in open connections
 };
 
 }  // namespace portwrap

@@ -123,7 +123,7 @@ Item assess_subid(const Facts& facts, const SubidView& view, bool other_has_rang
     }
     if (!helpers_found) {
         item.status = Status::Warning;
-        item.detail = found + ", but newuidmap/newgidmap are missing, so portwrap does not use them and maps only " +
+        item.detail = found + ", but newuidmap/newgidmap are missing or unusable, so portwrap does not use them and maps only " +
                       view.kind + " " + std::to_string(view.own);
         item.fix = "see the newuidmap and newgidmap lines";
         return item;
@@ -148,40 +148,35 @@ Item assess_subid(const Facts& facts, const SubidView& view, bool other_has_rang
     return item;
 }
 
-// wanted: the user has subordinate ids in both files; used: and both helpers are found.
+// wanted: the user has subordinate ids in both files; used: and both helpers pass
+// id_map::helper_problem, the judgement make_plan applies.
 Item assess_helper(const Facts& facts, const char* name, const HelperFacts& helper, bool wanted, bool used)
 {
     Item item{Status::Ok, name, "", ""};
     const std::string not_used = used     ? ""
-                                 : wanted ? "; unused: its twin is missing, so portwrap uses the single-id map"
+                                 : wanted ? "; unused: its twin is missing or unusable, so portwrap uses the single-id map"
                                           : "; not used: the user has no subordinate ids in both files";
+    const std::string problem = id_map::helper_problem(helper, facts.uid);
     if (helper.path.empty()) {
         item.status = Status::Warning;
-        item.detail = wanted ? std::string("not found in PATH: portwrap falls back to the single-id map, and the "
-                                         "user's subordinate ids stay unused")
-                           : std::string("not found in PATH (not needed while the user has no subordinate ids)");
-        item.fix = "as root: apt-get install uidmap (Debian, Ubuntu), or put the directory that holds it in PATH";
+        item.detail = problem + (wanted ? ": portwrap falls back to the single-id map, and the user's subordinate "
+                                          "ids stay unused"
+                                        : " (not needed while the user has no subordinate ids)");
+        item.fix = "as root: apt-get install uidmap (Debian, Ubuntu); portwrap never takes it from PATH";
         return item;
     }
-    std::string problem;
-    if (!helper.setuid_root && !helper.file_capabilities)
-        problem = "is neither setuid root nor has file capabilities";
-    else if (helper.nosuid_mount)
-        problem = "is on a nosuid mount";
     if (problem.empty()) {
-        item.detail = helper.path + (helper.setuid_root ? " (setuid root" : " (file capabilities") + not_used + ")";
+        const char* how = helper.setuid_root        ? " (setuid root"
+                          : helper.file_capabilities ? " (file capabilities"
+                                                     : " (root's, run by root";
+        item.detail = helper.path + how + not_used + ")";
         return item;
     }
-    item.detail = helper.path + " " + problem;
-    if (facts.uid == 0) {
-        item.detail += ", which does not matter for root" + not_used;
-        return item;
-    }
-    item.status = used ? Status::Fail : Status::Warning;
-    item.detail += used ? ", so it cannot write the maps"
-                        : ", so it could not map subordinate ids" + not_used;
-    item.fix = "as root: apt-get install --reinstall uidmap, or chmod u+s " + helper.path +
-               "; and check that no other " + name + " comes first in PATH";
+    item.status = Status::Warning;
+    item.detail = helper.path + " " + problem + ", so portwrap does not run it: it maps only the user's own ids" +
+                  (wanted ? "" : not_used);
+    item.fix = "as root: apt-get install --reinstall uidmap, or chown root: " + helper.path + " && chmod 4755 " +
+               helper.path;
     return item;
 }
 
@@ -577,8 +572,9 @@ std::vector<Item> assess(const Facts& facts)
     const bool helpers_used = !uid_view.findings.ranges.empty() && !gid_view.findings.ranges.empty();
     const uint32_t start =
         suggest_range_start(facts.subuid_text.value_or(""), facts.subgid_text.value_or(""), kSuggestedCount);
-    // make_plan uses the helpers only when both are found.
-    const bool both_found = !facts.newuidmap.path.empty() && !facts.newgidmap.path.empty();
+    // make_plan uses the helpers only when both pass its judgement.
+    const bool both_found = id_map::helper_problem(facts.newuidmap, facts.uid).empty() &&
+                            id_map::helper_problem(facts.newgidmap, facts.uid).empty();
     items.push_back(assess_subid(facts, uid_view, !gid_view.findings.ranges.empty(), both_found, start));
     items.push_back(assess_subid(facts, gid_view, !uid_view.findings.ranges.empty(), both_found, start));
     items.push_back(assess_helper(facts, "newuidmap", facts.newuidmap, helpers_used, helpers_used && both_found));

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "id_map.h"
 #include "subid.h"
 
 namespace portwrap::self_check {
@@ -32,13 +33,8 @@ struct Item {
 // A sysctl under /proc/sys: its value, or nothing when the kernel has no such file.
 using Sysctl = std::optional<long>;
 
-// newuidmap or newgidmap as portwrap finds it ($PATH, absolute entries only).
-struct HelperFacts {
-    std::string path;  // empty: not found
-    bool setuid_root = false;
-    bool file_capabilities = false;  // a security.capability xattr (Fedora ships them so)
-    bool nosuid_mount = false;
-};
+// newuidmap or newgidmap as portwrap finds it (id_map::find_helper).
+using id_map::HelperFacts;
 
 // stat() of /dev/net/tun.
 struct TunFacts {

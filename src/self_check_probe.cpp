@@ -9,11 +9,9 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -67,21 +65,6 @@ Sysctl read_sysctl(const char* path)
     if (end == text->c_str())
         return std::nullopt;
     return value;
-}
-
-HelperFacts inspect_helper(const std::string& path)
-{
-    HelperFacts helper;
-    helper.path = path;
-    if (path.empty())
-        return helper;
-    struct stat st{};
-    if (::stat(path.c_str(), &st) == 0)
-        helper.setuid_root = (st.st_mode & S_ISUID) && st.st_uid == 0;
-    helper.file_capabilities = ::getxattr(path.c_str(), "security.capability", nullptr, 0) > 0;
-    struct statvfs fs{};
-    helper.nosuid_mount = ::statvfs(path.c_str(), &fs) == 0 && (fs.f_flag & ST_NOSUID);
-    return helper;
 }
 
 TunFacts inspect_tun()
@@ -226,9 +209,8 @@ Facts gather_facts()
     facts.subuid_errno = facts.subuid_text ? 0 : errno;
     facts.subgid_text = read_file("/etc/subgid");
     facts.subgid_errno = facts.subgid_text ? 0 : errno;
-    const std::string search_path = id_map::helper_search_path();
-    facts.newuidmap = inspect_helper(id_map::find_in_path("newuidmap", search_path));
-    facts.newgidmap = inspect_helper(id_map::find_in_path("newgidmap", search_path));
+    facts.newuidmap = id_map::find_helper("newuidmap", facts.uid);
+    facts.newgidmap = id_map::find_helper("newgidmap", facts.uid);
     facts.tun = inspect_tun();
 
     // An elevated portwrap refuses to launch; it must not try the steps either.

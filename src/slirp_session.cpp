@@ -15,6 +15,7 @@
 #include "guest_network.h"
 #include "host_endpoint.h"
 #include "log.h"
+#include "loopback_guard.h"
 
 namespace portwrap {
 namespace {
@@ -66,7 +67,7 @@ int64_t monotonic_ms()
 }  // namespace
 
 SlirpSession::SlirpSession(UniqueFd tap, bool allow_host_loopback)
-    : tap_(std::move(tap)), frame_buffer_(new uint8_t[kFrameBufferSize])
+    : tap_(std::move(tap)), guard_loopback_(!allow_host_loopback), frame_buffer_(new uint8_t[kFrameBufferSize])
 {
     namespace net = guest_network;
     SlirpConfig config{};
@@ -109,6 +110,9 @@ SlirpSession::SlirpSession(UniqueFd tap, bool allow_host_loopback)
 SlirpSession::~SlirpSession()
 {
     slirp_cleanup(slirp_);
+    if (loopback_drops_ > 0)
+        log::info("dropped %llu packet(s) from the namespace to the host's loopback",
+                  static_cast<unsigned long long>(loopback_drops_));
 }
 
 std::string SlirpSession::add_forward(const forward::Spec& spec)
@@ -226,10 +230,25 @@ size_t SlirpSession::read_tap_frames()
         }
         if (length == 0)
             break;
-        slirp_input(slirp_, frame_buffer_.get(), static_cast<int>(length));
         ++frames;
+        if (guard_loopback_ && !passes_loopback_guard(static_cast<size_t>(length)))
+            continue;
+        slirp_input(slirp_, frame_buffer_.get(), static_cast<int>(length));
     }
     return frames;
+}
+
+bool SlirpSession::passes_loopback_guard(size_t length)
+{
+    const auto judgement = loopback_guard::judge({frame_buffer_.get(), length});
+    if (judgement.verdict == loopback_guard::Verdict::Pass)
+        return true;
+    // A truncated IP packet is dropped as libslirp would drop it: it leads nowhere.
+    if (judgement.verdict == loopback_guard::Verdict::Loopback && loopback_drops_++ == 0)
+        log::info("dropped a packet from the namespace to %s: the host's loopback is closed to the "
+                  "command (--allow-host-loopback opens it)",
+                  loopback_guard::describe(judgement).c_str());
+    return false;
 }
 
 void SlirpSession::run_due_timers()

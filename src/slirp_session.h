@@ -55,6 +55,8 @@ private:
 
     void pause_listeners_if_out_of_fds(const std::vector<pollfd>& fds);
     size_t read_tap_frames();
+    // The loopback guard (loopback_guard.h) on the frame in frame_buffer_: false to drop it.
+    bool passes_loopback_guard(size_t length);
     void run_due_timers();
     uint32_t ms_until_next_timer() const;
 
@@ -79,6 +81,8 @@ private:
     std::vector<Listener> listeners_;
     int64_t listeners_paused_until_ms_ = 0;
     bool listeners_paused_ = false;  // during fill(): leave the listeners out
+    bool guard_loopback_;          // no --allow-host-loopback: judge every frame from tap0
+    uint64_t loopback_drops_ = 0;  // frames the guard dropped for their destination
     std::unique_ptr<uint8_t[]> frame_buffer_;
 };
 

@@ -109,6 +109,17 @@ for mode in plain full; do
     expect "bash ($mode) after COMMAND 'true': no portwrap option" "$tmp/out" -- --help --host-port --host-addr
     b 'portwrap -p 9876 -P 8888 -- --h'
     expect "bash ($mode) after '--': no portwrap option" "$tmp/out" -- --help --host-port --host-addr
+    # As getopt_long reads them: grouped short options and shortened long ones.
+    b 'portwrap -vp 9876 -P 8888 ech'
+    expect "bash ($mode) 'portwrap -vp 9876 -P 8888 ech': commands" "$tmp/out" +echo -- --help
+    b 'portwrap --host-p 9876 --guest-p 8888 ech'
+    expect "bash ($mode) 'portwrap --host-p 9876 --guest-p 8888 ech': commands" "$tmp/out" +echo -- --help
+    b 'portwrap -vp '
+    expect "bash ($mode) 'portwrap -vp ' (a port number)" "$tmp/out" -- -P --help -v
+    b 'portwrap --host-a '
+    expect "bash ($mode) 'portwrap --host-a '" "$tmp/out" +127.0.0.1 +0.0.0.0
+    b 'portwrap -pv ech'
+    expect "bash ($mode) 'portwrap -pv ech' (-pv: -p with the value v)" "$tmp/out" +echo
     if [[ $mode == full ]]; then
         b 'portwrap -p 9876 -P 8888 -- ls --al'
         expect "bash (full) 'portwrap ... -- ls --al': ls's own options" "$tmp/out" +--all -- --host-addr
@@ -134,6 +145,12 @@ if command -v fish >/dev/null; then
     expect "fish 'portwrap -p 9876 -P 8888 ech': commands" "$tmp/out" +echo
     f 'portwrap -p 9876 -P 8888 true --h'
     expect "fish after COMMAND 'true': no portwrap option" "$tmp/out" -- --help --host-port --host-addr
+    f 'portwrap -vp 9876 -P 8888 ech'
+    expect "fish 'portwrap -vp 9876 -P 8888 ech': commands" "$tmp/out" +echo
+    f 'portwrap --host-p 9876 --guest-p 8888 ech'
+    expect "fish 'portwrap --host-p 9876 --guest-p 8888 ech': commands" "$tmp/out" +echo
+    f 'portwrap -vp9876 -P 8888 true --h'
+    expect "fish after 'portwrap -vp9876 -P 8888 true': no portwrap option" "$tmp/out" -- --help --host-port
     f 'portwrap -p 9876 -P 8888 -- ls --al'
     expect "fish 'portwrap ... -- ls --al': ls's own options" "$tmp/out" +--all -- --host-addr
 else
@@ -184,6 +201,12 @@ EOF
     expect "zsh 'portwrap --h'" "$tmp/out" +--help +--host-port +--host-addr -- --version
     z 'portwrap -p 9876 -P 8888 true --h'
     expect "zsh after COMMAND 'true': no portwrap option" "$tmp/out" -- --help --host-port --host-addr
+    z 'portwrap -vp 9876 -P 8888 true --h'
+    expect "zsh after 'portwrap -vp 9876 -P 8888 true': no portwrap option" "$tmp/out" -- --help --host-port --host-addr
+    z 'portwrap -vp 9876 -P 8888 ls --al'
+    expect "zsh 'portwrap -vp 9876 -P 8888 ls --al': ls's own options" "$tmp/out" +--all -- --host-addr
+    z 'portwrap --host-p 9876 --guest-p 8888 ls --al'
+    expect "zsh 'portwrap --host-p 9876 --guest-p 8888 ls --al': ls's own options" "$tmp/out" +--all -- --host-addr
     z 'portwrap -p 9876 -P 8888 ls --al'
     expect "zsh 'portwrap ... ls --al': ls's own options" "$tmp/out" +--all -- --host-addr
 else

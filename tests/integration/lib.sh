@@ -7,6 +7,9 @@
 #                     user portwrap-test, through runuser); default: root
 #   PORTWRAP_TEST_DRIVER  'relay' or 'slirp': passed as --port-driver to every run
 #                     (unset: portwrap's default)
+#   PORTWRAP_TEST_KERNEL  '4.18': the whole test runs as on RHEL 8, every system call
+#                     newer than Linux 4.18 failing with ENOSYS (tests/old-kernel/enosys418,
+#                     named by PORTWRAP_TEST_ENOSYS418)
 #
 # Everything a test starts gets PWTEST_TAG=<unique> in its environment; at the end
 # (pw_finish) and on every exit the helpers look for processes carrying that tag
@@ -80,6 +83,26 @@ show_file() {
     log "$1 ($2):"
     if [[ -s $2 ]]; then sed 's/^/    | /' "$2" | head -n 40; else echo "    (empty)"; fi
 }
+
+# ---------------------------------------------------------------- an older kernel
+
+# With PORTWRAP_TEST_KERNEL=4.18 the script runs itself again under enosys418, once,
+# before anything else: the seccomp filter then covers everything the test starts
+# (portwrap, ctl, newuidmap, the clients), across runuser and setuid, as a RHEL 8
+# machine would. Root installs the filter without no_new_privs, so setuid still works.
+case ${PORTWRAP_TEST_KERNEL:-} in
+'') ;;
+4.18)
+    if [[ -z ${_PW_UNDER_ENOSYS418:-} ]]; then
+        [[ -x ${PORTWRAP_TEST_ENOSYS418:-} ]] || fail "PORTWRAP_TEST_KERNEL=4.18 needs PORTWRAP_TEST_ENOSYS418 (tests/old-kernel/enosys418)"
+        export _PW_UNDER_ENOSYS418=1
+        exec "$PORTWRAP_TEST_ENOSYS418" bash "$0" "$@"
+    fi
+    grep -qE '^Seccomp:[[:space:]]+2' /proc/self/status || fail "PORTWRAP_TEST_KERNEL=4.18: no seccomp filter on this test"
+    log "running as on Linux 4.18: system calls newer than 4.18 fail with ENOSYS"
+    ;;
+*) fail "PORTWRAP_TEST_KERNEL must be empty or '4.18', not '$PORTWRAP_TEST_KERNEL'" ;;
+esac
 
 # ---------------------------------------------------------------- waiting
 

@@ -2,7 +2,10 @@
 # cli: --help and -h print the usage on stdout and exit 0 (even with other options);
 # --version prints 'portwrap <version>' and exits 0; with no arguments portwrap fails
 # with one usage line (125); -v/--verbose prints diagnostics on stderr, every line
-# prefixed 'portwrap: ', and still runs the command with its exit status.
+# prefixed 'portwrap: ', and still runs the command with its exit status. Options
+# are read as getopt_long reads them: grouped short options (-vp PORT) and shortened
+# long ones (--host-p) run the command, whose own options reach it untouched; an
+# ambiguous or unknown option is one usage line (125) and the command never runs.
 source "$(dirname "$0")/lib.sh"
 pw_init
 
@@ -44,6 +47,27 @@ pw_run -p "$(free_port)" -P 8080 -- true
 expect_status "portwrap ... true" 0
 expect_eq "stderr without --verbose" "" "$(cat "$PW_ERR")"
 expect_eq "stdout without --verbose" "" "$(cat "$PW_OUT")"
+
+# getopt_long's conventions: grouped short options, shortened long options; the
+# command's own options (here sh's -c and the words after it) are left alone.
+pw_run -vp "$(free_port)" -P8080 sh -c 'echo "$*"; exit 5' sh -l --color -p 1 -- --help
+expect_status "portwrap -vp PORT -P8080 sh -c ... -l --color -p 1 -- --help" 5
+expect_eq "the command's own options, passed through" "-l --color -p 1 -- --help" "$(cat "$PW_OUT")"
+check "-vp: -v counted (diagnostics on stderr)" grep -q '^portwrap: ' "$PW_ERR"
+pw_run --host-p "$(free_port)" --guest-p=8080 -- sh -c 'echo shortened'
+expect_status "portwrap --host-p PORT --guest-p=8080 -- sh -c ..." 0
+expect_eq "stdout with shortened long options" shortened "$(cat "$PW_OUT")"
+marker=$PW_TMP/ran
+pw_run --ver -p "$(free_port)" -P 8080 -- sh -c 'touch "$1"' sh "$marker"
+expect_status "portwrap --ver (ambiguous)" 125
+expect_one_error_line "portwrap --ver" "ambiguous option '--ver'" "--verbose" "--version" "(see 'portwrap --help')"
+pw_run -vx -p "$(free_port)" -P 8080 -- sh -c 'touch "$1"' sh "$marker"
+expect_status "portwrap -vx (unknown letter in a group)" 125
+expect_one_error_line "portwrap -vx" "unknown option '-x' in '-vx'"
+pw_run -p "$(free_port)" -P
+expect_status "portwrap -p PORT -P (no value)" 125
+expect_one_error_line "portwrap -p PORT -P" "option -P/--guest-port needs a value"
+check "the command never ran after these usage errors" test ! -e "$marker"
 
 # stdin reaches the command.
 echo from-stdin >"$PW_TMP/stdin.txt"

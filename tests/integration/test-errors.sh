@@ -8,8 +8,9 @@
 #  - /dev/net/tun not accessible (a root-owned 0600 file bound over it; 'user' only:
 #    root may open it anyway);
 #  - portwrap installed setuid root (refused; user only)
-#  - newuidmap / newgidmap failing (fakes first in PATH; 'user' only: portwrap-test is
-#    the user with /etc/subuid entries);
+#  - newuidmap / newgidmap failing (root-owned setuid fakes bound over /usr/bin/newuidmap
+#    or /usr/bin/newgidmap in a private mount namespace: portwrap takes them only from
+#    there; 'user' only: portwrap-test is the user with /etc/subuid entries);
 #  - command not found.
 source "$(dirname "$0")/lib.sh"
 pw_init
@@ -76,8 +77,10 @@ if [[ $PW_AS == user ]]; then
 echo "newuidmap: fake failure for the portwrap test (uid map refused)" >&2
 exit 1
 EOF
-    chmod 0755 "$fakes/newuidmap"
-    PW_PATH=$fakes:$PW_STD_PATH run_error "newuidmap failing" 125 "newuidmap|fake failure for the portwrap test (uid map refused)"
+    # Root's and setuid, so portwrap runs it (the kernel ignores the bit on a script).
+    chmod 4755 "$fakes/newuidmap"
+    PW_OUTER=(unshare --mount --propagation private sh -c 'mount --bind "$0" /usr/bin/newuidmap && exec "$@"' "$fakes/newuidmap")
+    run_error "newuidmap failing" 125 "/usr/bin/newuidmap|fake failure for the portwrap test (uid map refused)"
 
     fakes=$PW_TMP/fake-newgidmap
     mkdir -m 0755 "$fakes"
@@ -86,8 +89,12 @@ EOF
 echo "newgidmap: fake failure for the portwrap test (gid map refused)" >&2
 exit 1
 EOF
-    chmod 0755 "$fakes/newgidmap"
-    PW_PATH=$fakes:$PW_STD_PATH run_error "newgidmap failing" 125 "newgidmap|fake failure for the portwrap test (gid map refused)"
+    chmod 4755 "$fakes/newgidmap"
+    PW_OUTER=(unshare --mount --propagation private sh -c 'mount --bind "$0" /usr/bin/newgidmap && exec "$@"' "$fakes/newgidmap")
+    run_error "newgidmap failing" 125 "/usr/bin/newgidmap|fake failure for the portwrap test (gid map refused)"
+    PW_OUTER=()
+    check "/usr/bin/newuidmap and newgidmap on the host are the real ones" \
+        eval '! grep -q "fake failure" /usr/bin/newuidmap /usr/bin/newgidmap'
 else
     log "(failing newuidmap/newgidmap are checked in the 'user' run: root has no /etc/subuid entries)"
 fi

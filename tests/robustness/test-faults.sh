@@ -22,10 +22,11 @@
 #      * the same entry twice in both files, and a second entry inside the first:
 #        portwrap maps each id once, so the command runs with the same uid_map as
 #        with the single entry (overlapping map lines would make the kernel refuse).
-#      * newuidmap/newgidmap not in PATH (neither, or only newgidmap): single-id map,
-#        the command runs, -v says they were not found.
-#      * newuidmap/newgidmap present but not setuid (plain copies first in PATH):
-#        125 with one line carrying the helper's own message.
+#      * newuidmap/newgidmap in /usr/bin not setuid (both, or only newuidmap: plain
+#        copies bound over them in a private mount namespace): single-id map, the
+#        command runs, -v says why.
+#      * plain (not setuid) copies first in PATH: ignored, the real helpers map the
+#        subordinate ids (portwrap never searches PATH for them).
 #  - /dev/net/tun missing is covered by tests/integration/test-errors.sh.
 # After each case: nothing of the test left running and nothing listening on the
 # case's host port.
@@ -221,34 +222,33 @@ if [[ $PW_AS == user ]]; then
     PW_OUTER=()
     expect_eq "the host's /etc/subuid is untouched" "$subuid_before" "$(sha256sum </etc/subuid)"
 
-    # PATH without newuidmap/newgidmap. On merged-/usr Debian /bin is /usr/bin, so
-    # the PATH is one directory with just what the run needs (sh, for lib.sh's wrapper).
-    nomap=$PW_TMP/path-nomap
-    mkdir -m 0755 "$nomap"
-    ln -s /bin/sh "$nomap/sh"
-    PW_PATH=$nomap uid_map_case -v
-    expect_single_id_map "newuidmap and newgidmap not in PATH" "newuidmap/newgidmap not found in PATH"
-    case_done "newuidmap not in PATH" "$hp"
-
-    onlygid=$PW_TMP/path-onlygid
-    mkdir -m 0755 "$onlygid"
-    ln -s /bin/sh "$onlygid/sh"
-    ln -s /usr/bin/newgidmap "$onlygid/newgidmap"
-    PW_PATH=$onlygid uid_map_case -v
-    expect_single_id_map "only newgidmap in PATH" "newuidmap/newgidmap not found in PATH"
-    case_done "only newgidmap in PATH" "$hp"
-
-    # Plain (not setuid) copies of the real helpers first in PATH.
-    plain=$PW_TMP/path-plain
+    # Plain (not setuid) copies bound over /usr/bin/newuidmap (and newgidmap), where
+    # portwrap takes them from: it does not run them and uses the single-id map.
+    plain=$PW_TMP/plain-helpers
     mkdir -m 0755 "$plain"
     cp /usr/bin/newuidmap /usr/bin/newgidmap "$plain/"
     chmod 0755 "$plain/newuidmap" "$plain/newgidmap"
+    PW_OUTER=(unshare --mount --propagation private sh -c
+        'mount --bind "$0/newuidmap" /usr/bin/newuidmap && mount --bind "$0/newgidmap" /usr/bin/newgidmap && exec "$@"' "$plain")
+    uid_map_case -v
+    expect_single_id_map "newuidmap and newgidmap not setuid" \
+        "/usr/bin/newuidmap is neither setuid root nor has file capabilities"
+    case_done "newuidmap and newgidmap not setuid" "$hp"
+
+    PW_OUTER=(unshare --mount --propagation private sh -c 'mount --bind "$0/newuidmap" /usr/bin/newuidmap && exec "$@"' "$plain")
+    uid_map_case -v
+    expect_single_id_map "only newgidmap setuid" "/usr/bin/newuidmap is neither setuid root nor has file capabilities"
+    case_done "only newgidmap setuid" "$hp"
+    PW_OUTER=()
+    check "/usr/bin/newuidmap on the host is still setuid" test -u /usr/bin/newuidmap
+
+    # The same plain copies first in PATH: ignored; the real helpers map the ids.
     PW_PATH=$plain:$PW_STD_PATH uid_map_case
-    expect_status "newuidmap and newgidmap not setuid" 125
-    expect_one_error_line "newuidmap and newgidmap not setuid" \
-        "$plain/newuidmap failed" "newuidmap: write to uid_map failed: Operation not permitted"
-    check "newuidmap not setuid: the command never ran" test ! -s "$PW_OUT"
-    case_done "newuidmap not setuid" "$hp"
+    expect_status "plain newuidmap and newgidmap first in PATH" 0
+    expect_eq "plain copies first in PATH: uid_map inside maps the subordinate ids" \
+        "0 131072 $PW_UID $PW_UID $PW_UID 1 $((PW_UID + 1)) $((131072 + PW_UID)) $((65536 - PW_UID))" \
+        "$(tr '\n' ' ' <<<"$UID_MAP" | sed 's/ $//')"
+    case_done "plain copies first in PATH" "$hp"
 else
     log "(the /etc/subuid, newuidmap and newgidmap cases run in the 'user' run: root has no subordinate ids)"
 fi

@@ -154,6 +154,21 @@ TEST_CASE("--port-driver chooses relay (the default) or slirp", "[cli]")
           "invalid port driver 'fast': expected 'relay' or 'slirp'");
 }
 
+TEST_CASE("--max-connections caps the relay's open connections per forward", "[cli]")
+{
+    CHECK(parse_ok({"-p", "1", "-P", "2", "c"}).max_connections == 256);
+    CHECK(parse_ok({"--max-connections=10", "-p", "1", "-P", "2", "c"}).max_connections == 10);
+    CHECK(parse_ok({"--max-connections", "0", "-p", "1", "-P", "2", "c"}).max_connections == 0);
+    CHECK(parse_ok({"--max-connections=1000000", "-p", "1", "-P", "2", "c"}).max_connections == 1'000'000);
+    for (const char* bad : {"", "-1", "1000001", "12x", "99999999999999999999"})
+        CHECK(usage_error({std::string("--max-connections=") + bad, "-p", "1", "-P", "2", "c"}) ==
+              "invalid --max-connections '" + std::string(bad) + "': expected a number from 0 (no limit) to 1000000");
+    CHECK(usage_error({"--port-driver=slirp", "--max-connections=5", "-p", "1", "-P", "2", "c"}) ==
+          "--max-connections applies to the relay port driver only: with --port-driver=slirp, libslirp accepts "
+          "the connections itself");
+    CHECK(help_text().find("--max-connections=N") != std::string::npos);
+}
+
 TEST_CASE("an option other than -p given twice: the last value counts", "[cli]")
 {
     Options options = parse_ok({"-p", "7", "-P", "2", "-P3", "--host-addr=127.0.0.2", "--host-addr", "127.0.0.3",
@@ -164,10 +179,97 @@ TEST_CASE("an option other than -p given twice: the last value counts", "[cli]")
     CHECK(options.port_file == "b");
 }
 
-TEST_CASE("short options cannot be combined", "[cli]")
+TEST_CASE("short options combine, as in getopt: a value ends the group", "[cli]")
 {
-    CHECK(usage_error({"-vp", "9876", "-P", "2", "c"}) == "unknown option '-vp'");
-    CHECK(usage_error({"-hv"}) == "unknown option '-hv'");
+    for (const Args& args : {Args{"-vp", "9876", "-P", "8888", "cmd"}, Args{"-vp9876", "-P8888", "cmd"},
+                             Args{"-vp9876", "-vP", "8888", "cmd"}}) {
+        Options options = parse_ok(args);
+        CHECK(options.verbose);
+        REQUIRE(options.forwards.size() == 1);
+        CHECK(options.forwards[0].host_port == 9876);
+        CHECK(options.guest_port == 8888);
+        CHECK(options.command == Args{"cmd"});
+    }
+    // After a letter that takes a value, the rest of the word is that value.
+    CHECK(usage_error({"-pv", "-P", "2", "c"}).find("'v'") != std::string::npos);
+    CHECK(std::holds_alternative<ShowHelp>(parse({"-vh"})));
+    CHECK(std::holds_alternative<ShowHelp>(parse({"-hx"})));  // -h is done before x is read
+    CHECK(usage_error({"-vx", "c"}) == "unknown option '-x' in '-vx'");
+    CHECK(usage_error({"-vp"}) == "option -p/--host-port needs a value");
+}
+
+TEST_CASE("a long option may be shortened to a prefix that names only it", "[cli]")
+{
+    // (Prefixes long enough to stay unique when further options come.)
+    Options options = parse_ok({"--host-p=9876", "--guest-p", "8888", "--verb", "--allow-h", "--map-r", "--dns",
+                                "10.0.2.3", "--dns=fd00::3", "--port-d", "slirp", "cmd"});
+    CHECK(options.forwards.at(0).host_port == 9876);
+    CHECK(options.guest_port == 8888);
+    CHECK(options.verbose);
+    CHECK(options.allow_host_loopback);
+    CHECK(options.map_root);
+    CHECK(options.dns == Args{"10.0.2.3", "fd00::3"});
+    CHECK(options.port_driver == PortDriver::Slirp);
+    CHECK(options.command == Args{"cmd"});
+    CHECK(std::holds_alternative<RunCheck>(parse({"--che"})));
+    CHECK(std::holds_alternative<ShowVersion>(parse({"--vers"})));
+    CHECK(std::holds_alternative<ShowHelp>(parse({"--he"})));
+    // Shortened flags still take no value, and shortened options still need theirs.
+    CHECK(usage_error({"--verb=1", "c"}) == "option '--verbose' takes no value");
+    CHECK(usage_error({"--host-p"}) == "option -p/--host-port needs a value");
+}
+
+TEST_CASE("an ambiguous abbreviation names the options it could be", "[cli]")
+{
+    CHECK(usage_error({"--ver", "-p", "1:2", "c"}) == "ambiguous option '--ver': could be --verbose or --version");
+    // (More options may come: the lists are checked for what they hold today.)
+    const std::string host = usage_error({"--host=9876", "c"});
+    CHECK(host.rfind("ambiguous option '--host=9876': could be --host-port", 0) == 0);
+    CHECK(host.find(" or --") != std::string::npos);
+    CHECK(host.find("--host-addr") != std::string::npos);
+    const std::string p = usage_error({"--p", "c"});
+    CHECK(p.rfind("ambiguous option '--p': could be --port-file, --print-url, --port-driver", 0) == 0);
+    CHECK(p.find("--pid-ns") != std::string::npos);
+    // A prefix of no option, or of none at all, is unknown.
+    CHECK(usage_error({"--hostname", "c"}) == "unknown option '--hostname'");
+    CHECK(usage_error({"--=1", "c"}) == "unknown option '--=1'");
+}
+
+TEST_CASE("--dns adds up; -p adds up; the rest: the last one counts", "[cli]")
+{
+    Options options = parse_ok({"--dns=10.0.2.3", "-p", "1:2", "--dns", "::1", "-p3:4", "--dns=10.0.0.1",
+                                "--port-driver=slirp", "--port-driver=relay", "c"});
+    CHECK(options.dns == Args{"10.0.2.3", "::1", "10.0.0.1"});
+    REQUIRE(options.forwards.size() == 2);
+    CHECK(options.forwards[1].host_port == 3);
+    CHECK(options.port_driver == PortDriver::Relay);
+}
+
+TEST_CASE("COMMAND's own options are left alone", "[cli]")
+{
+    Options options = parse_ok({"-p", "1", "-P", "2", "ls", "-l", "--color", "-p", "--", "--help"});
+    CHECK(options.command == Args{"ls", "-l", "--color", "-p", "--", "--help"});
+    CHECK_FALSE(options.verbose);
+    // "--" ends the options once; a second "--" is COMMAND's.
+    CHECK(parse_ok({"-p", "1:2", "--", "--", "x"}).command == Args{"--", "x"});
+    CHECK(parse_ok({"-p", "1:2", "--", "-v"}).command == Args{"-v"});
+    // A lone "-" is a word, not an option: it starts COMMAND.
+    CHECK(parse_ok({"-p", "1:2", "-", "x"}).command == Args{"-", "x"});
+    // A value may look like an option or be "--": it is still the value.
+    CHECK(parse_ok({"--print-url", "--", "-p", "1:2", "c"}).print_url == "--");
+    CHECK(parse_ok({"--print-url", "-v", "-p", "1:2", "c"}).print_url == "-v");
+    CHECK(usage_error({"--", "-p", "1:2", "c"}) == "missing -p/--host-port");
+}
+
+TEST_CASE("parse can run again and again: no state is left from the last call", "[cli]")
+{
+    // A parse that stops inside a group of short options, then one that starts afresh.
+    for (int round = 0; round < 3; ++round) {
+        CHECK(std::holds_alternative<ShowHelp>(parse({"-vhp"})));
+        CHECK(usage_error({"-vx"}) == "unknown option '-x' in '-vx'");
+        CHECK(parse_ok({"-vp", "9", "-P", "8", "c"}).forwards.at(0).host_port == 9);
+        CHECK(parse_ok({"-p", "1:2", "c"}).verbose == false);
+    }
 }
 
 TEST_CASE("an attached empty value is a value, not a missing one", "[cli]")
@@ -204,7 +306,8 @@ TEST_CASE("the option table is what the parser accepts", "[cli]")
         auto* error = std::get_if<UsageError>(&result);
         return !error || (error->message.rfind("unknown option", 0) != 0 &&
                           error->message.find("takes no value") == std::string::npos &&
-                          error->message.find("needs a value") == std::string::npos);
+                          error->message.find("needs a value") == std::string::npos &&
+                          error->message.rfind("internal error", 0) != 0);
     };
     for (const auto& option : table) {
         INFO("--" << option.long_name);
@@ -405,4 +508,31 @@ TEST_CASE("--pid-ns is off by default and takes no value", "[cli]")
     CHECK(parse_ok({"-p", "1", "-P", "2", "c", "--pid-ns"}).command == Args{"c", "--pid-ns"});
     CHECK(usage_error({"--pid-ns=yes", "-p", "1", "-P", "2", "c"}) == "option '--pid-ns' takes no value");
     CHECK(help_text().find("--pid-ns") != std::string::npos);
+}
+
+TEST_CASE("stop times are seconds with up to 3 decimals, 0 to 3600", "[cli]")
+{
+    CHECK(parse_seconds_ms("10") == 10'000);
+    CHECK(parse_seconds_ms("0") == 0);
+    CHECK(parse_seconds_ms("0.5") == 500);
+    CHECK(parse_seconds_ms("2.125") == 2'125);
+    CHECK(parse_seconds_ms("3600") == 3'600'000);
+    for (const char* bad : {"", "3601", "-1", "1.", ".5", "1.2345", "1e3", "10s", "99999"})
+        CHECK(parse_seconds_ms(bad) == -1);
+}
+
+TEST_CASE("--stop-grace, --leftover-grace and --no-forward-signals set the stop policy", "[cli]")
+{
+    const Options defaults = parse_ok({"-p", "1:2", "c"});
+    CHECK(defaults.stop.command_grace_ms == 10'000);
+    CHECK(defaults.stop.leftover_grace_ms == 2'000);
+    CHECK(defaults.stop.forward_signals);
+    const Options set = parse_ok({"--stop-grace=2", "--leftover-grace", "0.5", "--no-forward-signals", "-p", "1:2", "c"});
+    CHECK(set.stop.command_grace_ms == 2'000);
+    CHECK(set.stop.leftover_grace_ms == 500);
+    CHECK_FALSE(set.stop.forward_signals);
+    const auto bad = parse({"--stop-grace=soon", "-p", "1:2", "c"});
+    REQUIRE(std::holds_alternative<UsageError>(bad));
+    CHECK(std::get<UsageError>(bad).message ==
+          "invalid --stop-grace 'soon': expected seconds from 0 to 3600, such as 10 or 0.5");
 }

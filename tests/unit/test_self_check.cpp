@@ -22,8 +22,8 @@ Facts working_machine()
     f.max_user_namespaces = 15000;
     f.subuid_text = "root:100000:65536\nalice:131072:65536\n";
     f.subgid_text = "alice:131072:65536\n";
-    f.newuidmap = {"/usr/bin/newuidmap", true, false, false};
-    f.newgidmap = {"/usr/bin/newgidmap", true, false, false};
+    f.newuidmap = {"/usr/bin/newuidmap", true, false, false, true};
+    f.newgidmap = {"/usr/bin/newgidmap", true, false, false, true};
     f.tun = {0, true, 10, 200, 0666};
     f.probe.ran = true;
     f.probe.used_helpers = true;
@@ -253,11 +253,13 @@ TEST_CASE("newuidmap and newgidmap", "[self-check]")
         CHECK(item(items, "newgidmap").detail.find("twin is missing") != std::string::npos);
         CHECK(exit_status(items) == 0);
     }
-    SECTION("not setuid: FAIL for a user, fine for root")
+    SECTION("not setuid: not run, a warning for a user (the single-id map); fine for root")
     {
         f.newuidmap.setuid_root = false;
-        CHECK(status(f, "newuidmap") == Status::Fail);
-        CHECK(item(assess(f), "newuidmap").fix.find("chmod u+s /usr/bin/newuidmap") != std::string::npos);
+        CHECK(status(f, "newuidmap") == Status::Warning);
+        CHECK(item(assess(f), "newuidmap").detail.find("does not run it") != std::string::npos);
+        CHECK(item(assess(f), "newuidmap").fix.find("chmod 4755 /usr/bin/newuidmap") != std::string::npos);
+        CHECK(item(assess(f), "/etc/subuid").detail.find("missing or unusable") != std::string::npos);
         f.newuidmap.file_capabilities = true;
         CHECK(status(f, "newuidmap") == Status::Ok);
         f.newuidmap.file_capabilities = false;
@@ -267,7 +269,13 @@ TEST_CASE("newuidmap and newgidmap", "[self-check]")
     SECTION("nosuid mount")
     {
         f.newgidmap.nosuid_mount = true;
-        CHECK(status(f, "newgidmap") == Status::Fail);
+        CHECK(status(f, "newgidmap") == Status::Warning);
+    }
+    SECTION("not root's: never run")
+    {
+        f.newgidmap.root_owned = false;
+        CHECK(status(f, "newgidmap") == Status::Warning);
+        CHECK(item(assess(f), "newgidmap").detail.find("not a regular file owned by root") != std::string::npos);
     }
     SECTION("the helper fails for real")
     {

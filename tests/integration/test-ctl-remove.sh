@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# ctl remove (issue 11, item 8): a forward removed with `portwrap ctl remove` is closed
+# for good: connections are refused and the port can be bound again, because no
+# process of portwrap's (the clean-up process above all, forked while the listeners
+# were open) keeps a copy of the listening socket. Run under tests/old-kernel
+# (PORTWRAP_TEST_KERNEL=4.18) too, where close_range() does not exist. Both a forward
+# given at start and one added through the control socket.
+source "$(dirname "$0")/lib.sh"
+pw_init
+
+ctl_sock=$PW_WORK/ctl.sock
+ctl() { as_user "$PW_USER" "$PW_BIN" ctl "$ctl_sock" "$@"; }
+# bind_result PORT: 'bound' if a new listener can take 127.0.0.1:PORT, else the error.
+# SO_REUSEADDR, as servers set it: a connection in TIME_WAIT on the port (libslirp
+# closes first) does not count, a listening socket does.
+bind_result() {
+    "$PY" - "$1" <<'PYEOF'
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+    s.listen(1)
+    print("bound")
+except OSError as e:
+    print("error:" + (e.strerror or str(e)))
+PYEOF
+}
+listening() { ss -Hltn "sport = :$1" | grep -q .; }
+not_listening() { ! listening "$1"; }
+
+port=$(free_port)
+pw_start --control-socket "$ctl_sock" -p "127.0.0.1:$port:8080" -- sleep 120
+check "the control socket appears" wait_until 20 test -S "$ctl_sock"
+check "the forward 127.0.0.1:$port accepts" wait_for_port 127.0.0.1 "$port" 20
+# Positive control: while the forward is there, its port cannot be bound, and ss lists it.
+expect_eq "binding 127.0.0.1:$port while forwarded" "error:Address already in use" "$(bind_result "$port")"
+check "ss lists a listener on $port" listening "$port"
+# The clean-up process is the one that was forked with the listener open.
+check "the clean-up process runs" eval "pgrep -P '$PW_PID' -x portwrap-clean >/dev/null"
+
+ctl remove "127.0.0.1:$port"
+expect_eq "ctl remove 127.0.0.1:$port: exit status" 0 "$?"
+expect_eq "127.0.0.1:$port after remove" refused "$(connect_result 127.0.0.1 "$port" 2)"
+check "ss lists no listener on $port after remove" wait_until 5 not_listening "$port"
+expect_eq "binding 127.0.0.1:$port after remove" bound "$(bind_result "$port")"
+
+added=$(ctl add 0:8080)
+expect_eq "ctl add 0:8080: exit status" 0 "$?"
+added_port=${added##*:}
+check "the added forward $added accepts" wait_for_port 127.0.0.1 "$added_port" 20
+ctl remove "$added"
+expect_eq "ctl remove $added: exit status" 0 "$?"
+expect_eq "$added after remove" refused "$(connect_result 127.0.0.1 "$added_port" 2)"
+expect_eq "binding $added after remove" bound "$(bind_result "$added_port")"
+
+kill -TERM "$PW_PID"
+pw_wait 30
+expect_status "portwrap ends with SIGTERM" 143
+pw_finish

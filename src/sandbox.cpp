@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <linux/netlink.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -40,10 +39,10 @@ void try_socket(const char* what, int family, int type) noexcept
 
 void confine()
 {
-    // Nothing but portwrap itself (root aside) may ptrace it or read its memory
-    // through /proc: the command runs as the same user.
-    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
-        throw_errno("cannot make portwrap non-dumpable");
+    // portwrap stays dumpable, unlike its helpers: its credentials belong to the
+    // host's user namespace, so the command (whose capabilities, even with
+    // --map-root, are only its namespace's) cannot ptrace it anyway, and the user
+    // keeps gdb -p and /proc/PID/fd for it (tests/integration/test-helpers.sh).
     seccomp_filter::install(sandbox_policies::event_loop());
     log::info("sandboxed: no new privileges, seccomp allow-list of %zu rules (docs/security.md)",
               sandbox_policies::event_loop().rules.size());

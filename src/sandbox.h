@@ -5,8 +5,7 @@
 
 namespace portwrap::sandbox {
 
-// Makes the process non-dumpable, sets PR_SET_NO_NEW_PRIVS and installs the event
-// loop's seccomp allow-list (sandbox_policies.h, docs/security.md). Throws Error if
+// Sets PR_SET_NO_NEW_PRIVS and installs the event loop's seccomp allow-list (sandbox_policies.h, docs/security.md). Throws Error if
 // the kernel refuses.
 void confine();
 

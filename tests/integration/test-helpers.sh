@@ -5,7 +5,8 @@
 #
 # 1. ptrace: the command inside (with --map-root it holds every capability of the
 #    namespace) tries PTRACE_ATTACH and opening /proc/PID/mem on each helper it can
-#    see; so does the user from outside (user run only: root may ptrace anything).
+#    see, and on portwrap itself; so does the user from outside on each helper (user
+#    run only: root may ptrace anything; portwrap itself stays debuggable by its user).
 #    Each attempt must fail. Positive control: the same probe succeeds on a process
 #    of the user's own (a sleep), from outside and from inside.
 # 2. A SIGSTOPped connector: a new connection through the forward fails instead of
@@ -120,8 +121,10 @@ for mode in "--map-root" "" "--pid-ns --map-root"; do
         printf '%s\n' "init=1" "connector=$(inner_pid "$connector")" "end" >"$targets"
         names=(init connector)
     else
-        printf '%s\n' "connector=$connector" "janitor=$janitor" "end" >"$targets"
-        names=(connector janitor)
+        # portwrap itself too: it stays dumpable, but its credentials are the host
+        # user namespace's, where the command has no capability.
+        printf '%s\n' "connector=$connector" "janitor=$janitor" "portwrap=$PW_PID" "end" >"$targets"
+        names=(connector janitor portwrap)
     fi
     if wait_until 30 test -s "$result"; then
         check "[$mode] positive control: the command can ptrace its own sleep" grep -q "^own attach=allowed mem=allowed" "$result"

@@ -8,7 +8,7 @@
 # From COMMAND on: whatever completes for COMMAND itself, as after "sudo" or "env".
 
 # _portwrap_value_option WORD: sets value_option to the option whose value is the
-# word after WORD (-p, -P, or a long option in full), or to nothing, reading the
+# word after WORD (-p, -P, -T, or a long option in full), or to nothing, reading the
 # caller's all_options and value_options. As getopt_long reads them: a group of
 # short options takes the next word when it ends in the first letter that takes a
 # value (-vp); a long option may be any prefix that names only it (--host-a is
@@ -18,7 +18,7 @@ _portwrap_value_option()
     local word=$1 name option
     local -a matches=()
     value_option=
-    if [[ $word =~ ^-([^-pP][^pP]*)?([pP])$ ]]; then
+    if [[ $word =~ ^-([^-pPT][^pPT]*)?([pPT])$ ]]; then
         value_option=-${BASH_REMATCH[2]}
     elif [[ $word == --?* && $word != *=* ]]; then
         name=${word#--}
@@ -42,8 +42,8 @@ _portwrap()
     local cur=${COMP_WORDS[COMP_CWORD]}
     local prev=
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local value_options='-p --host-port -P --guest-port --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --max-connections --dns --stop-grace --leftover-grace'
-    local all_options='-p --host-port -P --guest-port --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --max-connections --dns
+    local value_options='-p --host-port -P --guest-port -T --to-host --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --max-connections --dns --stop-grace --leftover-grace'
+    local all_options='-p --host-port -P --guest-port -T --to-host --jupyterhub --host-addr --port-file --print-url --ready-fd --control-socket --port-driver --max-connections --dns
         --allow-host-loopback --map-root --pid-ns --stop-grace --leftover-grace --no-forward-signals
         -v --verbose -h --help --version --check'
 

@@ -4,13 +4,13 @@
 
 # Whether WORD, one of portwrap's options, takes the next word as its value. As
 # getopt_long reads them: a group of short options does when it ends in the first
-# letter that takes a value (-p, -vp); a long option may be any prefix that names
+# letter that takes a value (-p, -vp, -T); a long option may be any prefix that names
 # only it (--host-a is --host-addr).
 function __portwrap_takes_value -a word
-    string match -qr -- '^-([^-pP][^pP]*)?[pP]$' $word; and return 0
+    string match -qr -- '^-([^-pPT][^pPT]*)?[pPT]$' $word; and return 0
     string match -qr -- '^--[^=]+$' $word; or return 1
-    set -l with_value host-port guest-port host-addr port-file print-url ready-fd control-socket port-driver max-connections dns stop-grace leftover-grace
-    set -l flags allow-host-loopback map-root pid-ns no-forward-signals verbose help version check
+    set -l with_value host-port guest-port to-host host-addr port-file print-url ready-fd control-socket port-driver max-connections dns stop-grace leftover-grace
+    set -l flags jupyterhub allow-host-loopback map-root pid-ns no-forward-signals verbose help version check
     set -l name (string sub -s 3 -- $word)
     contains -- $name $with_value; and return 0
     contains -- $name $flags; and return 1
@@ -73,6 +73,8 @@ end
 set -l in_options 'test (__portwrap_state) != command'
 complete -c portwrap -f -n $in_options -s p -l host-port -x -d 'a forward: HOST_PORT, HOST_PORT:GUEST_PORT[/udp] or unix:PATH:GUEST_PORT'
 complete -c portwrap -f -n $in_options -s P -l guest-port -x -d 'port inside the namespace for a single -p HOST_PORT'
+complete -c portwrap -f -n $in_options -s T -l to-host -x -d "one TCP port of the host's loopback, reachable inside: [GUEST_ADDR:]GUEST_PORT[:HOST_PORT]"
+complete -c portwrap -f -n $in_options -l jupyterhub -d "JupyterHub's single-user server: forwards from the spawner's environment"
 complete -c portwrap -f -n $in_options -l host-addr -x -a '127.0.0.1 0.0.0.0 ::1 ::' -d 'host address for forwards that name none'
 complete -c portwrap -n $in_options -l port-file -r -F -d 'write the host side of each forward to FILE'
 complete -c portwrap -f -n $in_options -l print-url -x -d 'once listening, print TEMPLATE with {host} and {port} filled in'

@@ -77,7 +77,8 @@ FUZZ_ORACLE bool same_options(const Options& a, const Options& b)
            a.host_addr == b.host_addr && a.ready_fd == b.ready_fd && a.dns == b.dns &&
            a.control_socket == b.control_socket &&
            a.port_driver == b.port_driver && a.max_connections == b.max_connections && a.allow_host_loopback == b.allow_host_loopback &&
-           a.map_root == b.map_root && a.verbose == b.verbose && a.command == b.command;
+           a.map_root == b.map_root && a.verbose == b.verbose && a.command == b.command &&
+           a.to_host == b.to_host && a.jupyterhub == b.jupyterhub;
 }
 
 // The -p value that says exactly `spec`, in its longest spelling.
@@ -90,10 +91,26 @@ FUZZ_ORACLE std::string canonical_forward(const portwrap::forward::Spec& spec)
     return addr + ":" + std::to_string(spec.host_port) + guest + "/" + portwrap::forward::protocol_name(spec.protocol);
 }
 
+// The -T value that says exactly `spec`.
+FUZZ_ORACLE std::string canonical_to_host(const portwrap::host_access::Spec& spec)
+{
+    const std::string ports = std::to_string(spec.guest_port) + ":" + std::to_string(spec.host_port);
+    if (spec.guest_addr.empty())
+        return ports;
+    const bool ipv6 = spec.guest_addr.find(':') != std::string::npos;
+    return (ipv6 ? "[" + spec.guest_addr + "]" : spec.guest_addr) + ":" + ports;
+}
+
 FUZZ_ORACLE void check_options(const std::vector<std::string>& args, const Options& options)
 {
-    FUZZ_CHECK(!options.forwards.empty());
-    FUZZ_CHECK(options.guest_port == options.forwards.front().guest_port);
+    // --jupyterhub takes the place of -p: its forwards come from the environment later.
+    FUZZ_CHECK(!options.forwards.empty() || options.jupyterhub);
+    FUZZ_CHECK(options.forwards.empty() || options.guest_port == options.forwards.front().guest_port);
+    for (const auto& spec : options.to_host) {
+        FUZZ_CHECK(spec.guest_port != 0 && spec.host_port != 0);
+        FUZZ_CHECK(spec.guest_addr.empty() || portwrap::host_access::is_loopback(spec.guest_addr));
+        FUZZ_CHECK(portwrap::host_access::is_loopback(spec.host_addr));
+    }
     for (const auto& spec : options.forwards) {
         FUZZ_CHECK(spec.guest_port != 0);
         if (spec.unix_path.empty()) {
@@ -119,6 +136,10 @@ FUZZ_ORACLE void check_options(const std::vector<std::string>& args, const Optio
     std::vector<std::string> canonical;
     for (const auto& spec : options.forwards)
         canonical.push_back("--host-port=" + canonical_forward(spec));
+    for (const auto& spec : options.to_host)
+        canonical.push_back("--to-host=" + canonical_to_host(spec));
+    if (options.jupyterhub)
+        canonical.push_back("--jupyterhub");
     canonical.push_back(options.port_driver == PortDriver::Slirp ? "--port-driver=slirp" : "--port-driver=relay");
     if (options.port_driver == PortDriver::Relay)
         canonical.push_back("--max-connections=" + std::to_string(options.max_connections));

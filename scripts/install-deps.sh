@@ -31,8 +31,12 @@ packages=(
     jupyter-server python3-jupyter-server python3-ipykernel python3-websocket
     # tests/slurm: a one-node Slurm cluster on this machine (tests/slurm/slurm-cluster.sh)
     slurmctld slurmd slurm-client munge
+    # tests/integration/test-jupyterhub.sh: JupyterHub 3.0, its proxy, the classic notebook app
+    jupyterhub node-configurable-http-proxy python3-notebook
     # tests/install: the bash, zsh and fish completions; systemd-analyze for the unit example
     bash-completion zsh fish systemd
+    # scripts/coverage.sh: the line coverage table of src/
+    gcovr
 )
 
 if [[ $(id -u) -ne 0 ]]; then

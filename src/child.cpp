@@ -4,6 +4,7 @@
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/prctl.h>
@@ -16,7 +17,9 @@
 #include "connector.h"
 #include "error.h"
 #include "guest_network.h"
+#include "guest_port_template.h"
 #include "handshake.h"
+#include "host_endpoint.h"
 #include "pid_namespace.h"
 #include "resolv_conf.h"
 #include "tap_device.h"
@@ -76,6 +79,37 @@ std::string provide_resolv_conf(const char* wanted, bool have_mount_namespace)
     return {};
 }
 
+// The -T listeners: made here, inside the namespace and before the command runs (so
+// the port is there from its first instruction), and passed to portwrap, which
+// accepts on them and connects to the host. None stays open in the command.
+void make_to_host_listeners(const ChildPlan& plan)
+{
+    for (size_t i = 0; i < plan.to_host->size(); ++i) {
+        const host_access::GuestListener& want = (*plan.to_host)[i];
+        forward::Spec spec;
+        spec.ipv6 = want.addr.find(':') != std::string::npos;
+        spec.host_addr = want.addr;
+        spec.host_port = want.port;
+        const host_endpoint::SocketAddress address = host_endpoint::host_address(spec);
+        UniqueFd listener(::socket(address.get()->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+        const std::string where = host_access::join(want.addr, want.port);
+        if (!listener)
+            throw_errno("cannot create a socket for -T " + where + " inside the namespace");
+        if (::bind(listener.get(), address.get(), address.length) != 0) {
+            // A namespace without IPv6 has no ::1: the IPv4 listener serves alone.
+            if (want.optional && (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT))
+                continue;
+            throw_errno("cannot listen on " + where + " inside the namespace for -T");
+        }
+        if (::listen(listener.get(), SOMAXCONN) != 0)
+            throw_errno("cannot listen on " + where + " inside the namespace for -T");
+        auto message = handshake::ToParent::make(handshake::ToParentKind::Listener, 0, "");
+        message.index = static_cast<int32_t>(i);
+        if (!handshake::send_to_parent(plan.socket, message, listener.get()))
+            throw_errno("cannot pass the -T listener " + where + " to portwrap");
+    }
+}
+
 void set_up_network(const ChildPlan& plan)
 {
     UniqueFd tap = open_tap(guest_network::kTapName);
@@ -85,6 +119,8 @@ void set_up_network(const ChildPlan& plan)
     guest_network::configure(ifindex);
     if (plan.pid_namespace)
         pid_namespace::mount_proc();
+    if (plan.to_host)
+        make_to_host_listeners(plan);
     auto ready = handshake::ToParent::make(handshake::ToParentKind::Ready, 0,
                                            provide_resolv_conf(plan.resolv_conf, plan.pid_namespace));
     if (plan.connector_socket >= 0) {
@@ -108,10 +144,48 @@ bool parent_gone(const ChildPlan& plan) noexcept
     return ::poll(&socket, 1, 0) != 0;  // hung up, or poll failed
 }
 
-[[noreturn]] void exec_command(const ChildPlan& plan) noexcept
+// Adds the Go message's "NAME=VALUE\0..." entries to the environment, and returns
+// the command with the host side's placeholders expanded, as execvp wants it.
+std::vector<std::string> apply_go_payload(const ChildPlan& plan, const std::string& payload)
 {
+    std::string host_side;
+    for (size_t from = 0; from < payload.size();) {
+        size_t end = payload.find('\0', from);
+        if (end == std::string::npos)
+            end = payload.size();
+        const std::string entry = payload.substr(from, end - from);
+        from = end + 1;
+        const size_t eq = entry.find('=');
+        if (eq == std::string::npos) {
+            ::unsetenv(entry.c_str());
+            continue;
+        }
+        const std::string name = entry.substr(0, eq), value = entry.substr(eq + 1);
+        ::setenv(name.c_str(), value.c_str(), 1);
+        if (name == kHostSideVariable)
+            host_side = value;
+    }
+    std::vector<std::string> command;
+    for (char* const* arg = plan.argv; *arg; ++arg)
+        command.emplace_back(*arg);
+    return expand_host_side(command, host_side);
+}
+
+[[noreturn]] void exec_command(const ChildPlan& plan, const std::string& go_payload) noexcept
+{
+    std::vector<std::string> expanded;
+    try {
+        expanded = apply_go_payload(plan, go_payload);
+    } catch (const std::exception& e) {
+        fail(plan.socket, kExitSetupFailure, handshake::ToParentKind::Failed,
+             std::string("cannot prepare the command: ") + e.what());
+    }
+    std::vector<char*> argv;
+    for (std::string& arg : expanded)
+        argv.push_back(arg.data());
+    argv.push_back(nullptr);
     sigprocmask(SIG_SETMASK, &plan.exec_sigmask, nullptr);
-    execvp(plan.argv[0], plan.argv);
+    execvp(argv[0], argv.data());
     // Still here: exec failed. The socket is close-on-exec, so on success the parent
     // sees end-of-file instead of this message.
     const int err = errno;
@@ -141,7 +215,13 @@ void run_child(const ChildPlan& plan) noexcept
     } catch (const std::exception& e) {
         fail(plan.socket, kExitSetupFailure, handshake::ToParentKind::Failed, e.what());
     }
-    await(plan.socket, handshake::ToChild::Go);
+    std::string go_payload;
+    {
+        handshake::ToChild message{};
+        if (handshake::receive_from_parent(plan.socket, message, &go_payload) != handshake::Received::Message ||
+            message != handshake::ToChild::Go)
+            _exit(kExitSetupFailure);
+    }
 
     if (plan.pid_namespace) {
         // PID 1 would not die of SIGTERM or SIGINT without a handler, so the command
@@ -162,7 +242,7 @@ void run_child(const ChildPlan& plan) noexcept
             pid_namespace::run_init(command, plan.stop);
         pid_namespace::raise_in_command(early);
     }
-    exec_command(plan);
+    exec_command(plan, go_payload);
 }
 
 }  // namespace portwrap

@@ -9,6 +9,9 @@
 #include <sys/types.h>
 
 #include "stop_policy.h"
+#include <vector>
+
+#include "host_access.h"
 
 namespace portwrap {
 
@@ -21,6 +24,7 @@ struct ChildPlan {
     const char* resolv_conf;  // --dns: the resolv.conf to mount; nullptr: decide from the host's
     bool pid_namespace;    // cloned with CLONE_NEWPID: become the init, fork the command
     StopPolicy stop;       // the init's: whether it forwards signals, its leftover grace
+    const std::vector<host_access::GuestListener>* to_host;  // -T: listeners to make and pass
 };
 
 [[noreturn]] void run_child(const ChildPlan& plan) noexcept;

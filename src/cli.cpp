@@ -28,6 +28,8 @@ constexpr OptionSpec kOptions[] = {
     {'p', "host-port", true},
     {'P', "guest-port", true},
     {'\0', "host-addr", true},
+    {'T', "to-host", true},
+    {'\0', "jupyterhub", false},
     {'\0', "port-file", true},
     {'\0', "print-url", true},
     {'\0', "ready-fd", true},
@@ -49,12 +51,16 @@ constexpr OptionSpec kOptions[] = {
 
 constexpr char kHelp[] = R"(Usage: portwrap [OPTIONS] -p HOST_PORT -P GUEST_PORT [--] COMMAND [ARG...]
   or:  portwrap [OPTIONS] -p FORWARD [-p FORWARD]... [--] COMMAND [ARG...]
+  or:  portwrap [OPTIONS] --jupyterhub [--] jupyterhub-singleuser [ARG...]
   or:  portwrap --check
   or:  portwrap ctl SOCKET list | add FORWARD | remove FORWARD
 Run COMMAND in a private user and network namespace and forward TCP (or UDP)
 ports from the host into it. Every other port COMMAND opens stays private.
 Each "{guest-port}" in COMMAND and its arguments is replaced by the guest port
-of the first -p.
+of the first -p, each "{host-port}" by its host port (the one picked, for 0)
+and each "{host}" by its host side (such as 127.0.0.1:40123, or unix:PATH);
+COMMAND also finds them in PORTWRAP_HOST_PORT, PORTWRAP_HOST and, for every
+forward, PORTWRAP_FORWARDS.
 
 Mandatory arguments to long options are mandatory for short options too.
 
@@ -71,6 +77,20 @@ Forwarding:
       --host-addr=ADDR      host address for forwards that name none (default
                             127.0.0.1; 0.0.0.0 or :: expose them to the
                             whole network)
+  -T, --to-host=[GUEST_ADDR:]GUEST_PORT[:HOST_PORT]
+                            let COMMAND reach one TCP port of the host's
+                            loopback (repeatable): GUEST_PORT at 127.0.0.1
+                            and ::1 inside leads to the host's
+                            127.0.0.1:HOST_PORT (default GUEST_PORT); with
+                            GUEST_ADDR (a loopback address, [::1] for IPv6)
+                            there only, and to that address on the host.
+                            The rest of the host's loopback stays blocked;
+                            COMMAND itself cannot listen on GUEST_PORT there
+      --jupyterhub          be JupyterHub's single-user server wrapper:
+                            forward the host port of JUPYTERHUB_SERVICE_URL
+                            to the same port inside, and -T the hub API of
+                            JUPYTERHUB_API_URL (and JUPYTERHUB_ACTIVITY_URL);
+                            takes the place of -p
       --port-file=FILE      once listening, write each forward's host side to
                             FILE, one per line (such as 127.0.0.1:40123);
                             removed when portwrap exits
@@ -129,7 +149,7 @@ Other:
 
 Short options may be combined (-vp 9876) and a long option shortened to any
 prefix that names only it (--host-p 9876, --verb); scripts should spell
-options in full. -p and --dns add up when repeated; for any other option
+options in full. -p, -T and --dns add up when repeated; for any other option
 given twice, the last value counts. Options end at the first word that is
 not an option, or after "--", so COMMAND's own options pass through
 untouched; a COMMAND whose name starts with '-' needs "--" before it.
@@ -146,6 +166,11 @@ Examples:
   Jupyter on an owner-only Unix socket, for ssh -L 9876:$HOME/jupyter.sock:
     portwrap -p unix:$HOME/jupyter.sock:8888 -- jupyter lab \
         --port={guest-port} --no-browser
+  A single-user server started by JupyterHub (in jupyterhub_config.py):
+    c.Spawner.cmd = ['portwrap', '--jupyterhub', '--',
+                     'jupyterhub-singleuser']
+  A program inside that needs the host's PostgreSQL on 127.0.0.1:5432:
+    portwrap -p 8080 -P 8000 -T 5432 -- ./webapp --port={guest-port}
   A server that must listen on port 80 inside runs as uid 0 there:
     portwrap --map-root -p 8080 -P 80 -- python3 -m http.server {guest-port}
 
@@ -290,7 +315,7 @@ ParseResult parse(const std::vector<std::string>& args)
     if (!args.empty() && args[0] == "ctl")
         return RunCtl{std::vector<std::string>(args.begin() + 1, args.end())};
     Options options;
-    std::vector<std::string> host_ports;
+    std::vector<std::string> host_ports, to_host;
     std::optional<std::string> guest_port, port_driver, ready_fd, max_connections, stop_grace, leftover_grace;
     std::string host_addr = "127.0.0.1";
 
@@ -321,6 +346,8 @@ ParseResult parse(const std::vector<std::string>& args)
         case '?': return UsageError{bad_option(words[static_cast<size_t>(word)], optopt)};
         case id("host-port"): host_ports.push_back(value); break;
         case id("guest-port"): guest_port = value; break;
+        case id("to-host"): to_host.push_back(value); break;
+        case id("jupyterhub"): options.jupyterhub = true; break;
         case id("host-addr"): host_addr = value; break;
         case id("port-driver"): port_driver = value; break;
         case id("max-connections"): max_connections = value; break;
@@ -350,8 +377,8 @@ ParseResult parse(const std::vector<std::string>& args)
     // optind: the first word of COMMAND (after "--" if there was one), in argv's numbering.
     options.command.assign(args.begin() + (optind - 1), args.end());
 
-    if (host_ports.empty())
-        return UsageError{"missing -p/--host-port"};
+    if (host_ports.empty() && !options.jupyterhub)
+        return UsageError{"missing -p/--host-port (or --jupyterhub)"};
     bool unused_ipv6 = false;
     if (!forward::parse_address(host_addr, &unused_ipv6))
         return UsageError{"invalid host address '" + host_addr +
@@ -386,7 +413,19 @@ ParseResult parse(const std::vector<std::string>& args)
                                   forward::protocol_name(spec.protocol) + " is given twice"};
         }
     }
-    options.guest_port = options.forwards.front().guest_port;
+    for (const std::string& text : to_host) {
+        auto spec = host_access::parse(text);
+        if (const auto* error = std::get_if<std::string>(&spec))
+            return UsageError{*error};
+        const auto& parsed = std::get<host_access::Spec>(spec);
+        for (const auto& other : options.to_host)
+            if (other.guest_port == parsed.guest_port &&
+                (other.guest_addr.empty() || parsed.guest_addr.empty() || other.guest_addr == parsed.guest_addr))
+                return UsageError{"the guest side of -T '" + text + "' is given twice"};
+        options.to_host.push_back(parsed);
+    }
+    if (!options.forwards.empty())
+        options.guest_port = options.forwards.front().guest_port;
     options.host_addr = host_addr;
     if (options.control_socket.size() >= kMaxUnixPath)
         return UsageError{"invalid --control-socket '" + options.control_socket + "': longer than " +

@@ -9,6 +9,7 @@
 
 #include "forward_spec.h"
 #include "stop_policy.h"
+#include "host_access.h"
 
 namespace portwrap::cli {
 
@@ -26,6 +27,8 @@ struct Options {
     // In -p order, each with its guest port (from -p HOST:GUEST or from -P).
     std::vector<forward::Spec> forwards;
     uint16_t guest_port = 0;  // the first forward's: what {guest-port} becomes
+    std::vector<host_access::Spec> to_host;  // -T/--to-host, in order
+    bool jupyterhub = false;  // --jupyterhub: more forwards from JupyterHub's environment (jupyterhub.h)
     std::string host_addr = "127.0.0.1";  // --host-addr: for forwards that name no address
     std::string port_file;    // --port-file: where to write the host sides, or empty
     int ready_fd = -1;        // --ready-fd: where to report readiness, or -1
@@ -40,7 +43,7 @@ struct Options {
     bool pid_ns = false;  // --pid-ns: the command runs in a new PID namespace, under a minimal init
     StopPolicy stop;      // --stop-grace, --leftover-grace, --no-forward-signals
     bool verbose = false;
-    std::vector<std::string> command;  // as given; {guest-port} not yet expanded
+    std::vector<std::string> command;  // as given; no placeholder expanded yet
 };
 
 struct ShowHelp {};

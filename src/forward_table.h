@@ -31,6 +31,8 @@ public:
     // ("127.0.0.1:40123", "[::1]:9876", "127.0.0.1:5353/udp", "unix:PATH"). Throws
     // Error naming the host side; then nothing has changed.
     std::string add(const forward::Spec& spec);
+    // The pipes every relay splices through, for relays that are not forwards (-T).
+    PipePool& pipes() noexcept { return pipes_; }
     // Removes the forward with the same protocol and host side (and guest port, if
     // `spec` names one). Its listener closes at once; connections already made run
     // to their end. Returns false if no forward matches.

@@ -33,20 +33,47 @@ bool send_to_child(int socket, ToChild message) noexcept
     return sent == sizeof message;
 }
 
+bool send_go(int socket, const std::string& environment) noexcept
+{
+    if (environment.size() > kMaxGoPayload) {
+        errno = EMSGSIZE;
+        return false;
+    }
+    std::string message(1, static_cast<char>(ToChild::Go));
+    message += environment;
+    ssize_t sent;
+    do {
+        sent = ::send(socket, message.data(), message.size(), MSG_NOSIGNAL);
+    } while (sent < 0 && errno == EINTR);
+    return sent == static_cast<ssize_t>(message.size());
+}
+
 bool send_to_parent(int socket, const ToParent& message, int fd_to_pass) noexcept
 {
     return fd_passing::send(socket, &message, sizeof message, fd_to_pass) == sizeof message;
 }
 
-Received receive_from_parent(int socket, ToChild& message) noexcept
+Received receive_from_parent(int socket, ToChild& message, std::string* payload) noexcept
 {
+    char buffer[1 + kMaxGoPayload];
     ssize_t got;
     do {
-        got = ::recv(socket, &message, sizeof message, 0);
+        got = ::recv(socket, buffer, sizeof buffer, 0);
     } while (got < 0 && errno == EINTR);
     if (got == 0)
         return Received::EndOfFile;
-    return got == sizeof message ? Received::Message : Received::Error;
+    if (got < 1)
+        return Received::Error;
+    static_assert(sizeof message == 1);
+    std::memcpy(&message, buffer, 1);
+    if (payload) {
+        try {
+            payload->assign(buffer + 1, static_cast<size_t>(got - 1));
+        } catch (...) {
+            return Received::Error;
+        }
+    }
+    return Received::Message;
 }
 
 Received receive_from_child(int socket, ToParent& message, UniqueFd& passed_fd) noexcept

@@ -18,25 +18,35 @@ enum class ToParentKind : uint32_t {
     Ready = 1,       // network configured; carries the TAP fd
     Failed = 2,      // set-up failed: text says what, exit status 125
     ExecFailed = 3,  // execvp failed: text says what, exit_status is 126 or 127
+    Listener = 4,    // before Ready, one per -T listener: carries its fd, `index` says which
 };
 
 struct ToParent {
     ToParentKind kind = ToParentKind::Failed;
     int32_t exit_status = 0;
     int32_t connector_pid = 0;  // Ready: the connector's pid, 0 when there is none
+    int32_t index = 0;          // Listener: its place in the child's list of listeners
     char text[480] = {};  // one line, NUL-terminated, truncated if longer
 
     static ToParent make(ToParentKind kind, int exit_status, const std::string& text) noexcept;
 };
 
+// The most the Go message carries: the command's added environment (see send_go).
+inline constexpr size_t kMaxGoPayload = 60 * 1024;
+
 // Both return false with errno set on failure. fd_to_pass < 0 sends no fd.
 bool send_to_child(int socket, ToChild message) noexcept;
+// Go, followed by `environment`: "NAME=VALUE" entries, each ended by a NUL, that the
+// child adds to the command's environment (the host sides, known only now). At most
+// kMaxGoPayload bytes (EMSGSIZE).
+bool send_go(int socket, const std::string& environment) noexcept;
 bool send_to_parent(int socket, const ToParent& message, int fd_to_pass = -1) noexcept;
 
 enum class Received { Message, EndOfFile, Error };
 
-// Waits for one byte from the parent. EndOfFile: the parent is gone or gave up.
-Received receive_from_parent(int socket, ToChild& message) noexcept;
+// Waits for one message from the parent: its first byte in `message`, the rest (Go's
+// environment) in `payload` if given. EndOfFile: the parent is gone or gave up.
+Received receive_from_parent(int socket, ToChild& message, std::string* payload = nullptr) noexcept;
 // Waits for one message from the child; a passed fd lands in `passed_fd`.
 // EndOfFile: the child closed its end (on a successful exec, CLOEXEC does that).
 Received receive_from_child(int socket, ToParent& message, UniqueFd& passed_fd) noexcept;

@@ -88,7 +88,7 @@ pid_t clone_into_namespaces(bool pid_namespace)
 
 Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& ids, const sigset_t& exec_sigmask,
                    bool with_connector, bool pid_namespace, const std::optional<std::string>& resolv_conf,
-                   const StopPolicy& stop)
+                   const StopPolicy& stop, const std::vector<host_access::GuestListener>& to_host)
 {
     std::vector<char*> argv;
     for (const std::string& arg : command)
@@ -107,7 +107,8 @@ Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& 
         connector_sockets.parent_end.reset();
         run_child(ChildPlan{sockets.child_end.get(), parent, argv.data(), exec_sigmask,
                             connector_sockets.child_end.valid() ? connector_sockets.child_end.release() : -1,
-                            resolv_conf ? resolv_conf->c_str() : nullptr, pid_namespace, stop});
+                            resolv_conf ? resolv_conf->c_str() : nullptr, pid_namespace, stop,
+                            to_host.empty() ? nullptr : &to_host});
     }
     child_.emplace(pid);
     sockets.child_end.reset();
@@ -125,6 +126,13 @@ Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& 
 
     handshake::ToParent message;
     auto received = handshake::receive_from_child(socket_.get(), message, tap_);
+    // The -T listeners come first, one message each.
+    while (received == handshake::Received::Message && message.kind == handshake::ToParentKind::Listener) {
+        if (!tap_ || message.index < 0 || static_cast<size_t>(message.index) >= to_host.size())
+            throw Error("the namespace set-up process passed an unexpected listener");
+        to_host_.push_back({static_cast<size_t>(message.index), std::move(tap_)});
+        received = handshake::receive_from_child(socket_.get(), message, tap_);
+    }
     if (received != handshake::Received::Message || message.kind != handshake::ToParentKind::Ready || !tap_)
         report_child_failure(received, message, *child_);
     connector_pid_ = message.connector_pid;
@@ -137,9 +145,9 @@ Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& 
               guest_network::kGuestAddress, unsigned{guest_network::kPrefixLength}, guest_network::kGateway);
 }
 
-void Launcher::start_command()
+void Launcher::start_command(const std::string& environment)
 {
-    if (!handshake::send_to_child(socket_.get(), handshake::ToChild::Go))
+    if (!handshake::send_go(socket_.get(), environment))
         throw_errno("cannot signal the namespace set-up process");
     handshake::ToParent message;
     UniqueFd unexpected_fd;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "child_process.h"
+#include "host_access.h"
 #include "id_map.h"
 #include "stop_policy.h"
 #include "unique_fd.h"
@@ -24,19 +25,29 @@ public:
     // and child() is that init, which runs the command as its own child.
     // resolv_conf: the text --dns asks for as the command's /etc/resolv.conf.
     // stop: what the --pid-ns init forwards and how long it gives leftovers.
+    // to_host: the -T listeners the child makes inside the namespace and passes back.
     Launcher(const std::vector<std::string>& command, const id_map::Plan& ids, const sigset_t& exec_sigmask,
              bool with_connector, bool pid_namespace, const std::optional<std::string>& resolv_conf = std::nullopt,
-             const StopPolicy& stop = {});
+             const StopPolicy& stop = {}, const std::vector<host_access::GuestListener>& to_host = {});
 
     UniqueFd take_tap() noexcept { return std::move(tap_); }
     UniqueFd take_connector_socket() noexcept { return std::move(connector_socket_); }
     // The connector's pid if it is portwrap's child (relay driver, no PID namespace), else 0.
     pid_t connector_pid() const noexcept { return connector_pid_; }
     ChildProcess& child() noexcept { return *child_; }
+    // The -T listeners the child made, each with its index in `to_host` (a listener
+    // the namespace could not have, ::1 without IPv6, is missing).
+    struct ToHostListener {
+        size_t index;
+        UniqueFd fd;
+    };
+    std::vector<ToHostListener> take_to_host_listeners() noexcept { return std::move(to_host_); }
 
     // Lets the child exec the command and waits for the outcome: returns normally once
-    // exec succeeded; throws Error (exit status 126 or 127) if it failed.
-    void start_command();
+    // exec succeeded; throws Error (exit status 126 or 127) if it failed. `environment`
+    // (handshake::send_go) goes into the command's environment, and its PORTWRAP_HOST
+    // into the command's {host} and {host-port}.
+    void start_command(const std::string& environment = "");
 
 private:
     UniqueFd socket_;
@@ -44,6 +55,7 @@ private:
     UniqueFd tap_;
     UniqueFd connector_socket_;
     pid_t connector_pid_ = 0;
+    std::vector<ToHostListener> to_host_;
 };
 
 }  // namespace portwrap

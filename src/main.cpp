@@ -23,8 +23,10 @@
 #include "event_loop.h"
 #include "exit_status.h"
 #include "guest_port_template.h"
+#include "host_access_relays.h"
 #include "host_endpoint.h"
 #include "id_map.h"
+#include "jupyterhub.h"
 #include "launcher.h"
 #include "log.h"
 #include "namespace_processes.h"
@@ -117,11 +119,42 @@ UniqueFd take_ready_fd(int fd)
     return UniqueFd(fd);
 }
 
-int run(const cli::Options& options)
+// --jupyterhub: the forwards JupyterHub's environment asks for, added to the options'
+// (the server's port first, so that {guest-port} and {host-port} name it). Returns
+// what goes into the command's environment besides the host sides.
+std::string apply_jupyterhub(cli::Options& options)
+{
+    // The relay delivers to 127.0.0.1 inside; libslirp's hostfwd to tap0's address.
+    const std::string inside = options.port_driver == cli::PortDriver::Slirp ? "0.0.0.0" : "127.0.0.1";
+    auto planned =
+        jupyterhub::plan([](const char* name) { return static_cast<const char*>(::getenv(name)); }, inside);
+    if (const auto* error = std::get_if<std::string>(&planned))
+        throw Error(*error);
+    const jupyterhub::Plan& plan = std::get<jupyterhub::Plan>(planned);
+    for (const std::string& line : jupyterhub::describe(plan))
+        log::info("--jupyterhub: %s", line.c_str());
+    options.forwards.insert(options.forwards.begin(), plan.service);
+    options.guest_port = plan.service.guest_port;
+    options.to_host.insert(options.to_host.end(), plan.to_host.begin(), plan.to_host.end());
+    if (plan.service_url_inside.empty())
+        return "";
+    return std::string("JUPYTERHUB_SERVICE_URL=") + plan.service_url_inside + '\0';
+}
+
+int run(cli::Options options)
 {
     log::set_verbose(options.verbose);
     log::install_glib_handler();
+    const std::string extra_environment = options.jupyterhub ? apply_jupyterhub(options) : "";
     const std::vector<std::string> command = expand_guest_port(options.command, options.guest_port);
+    // -T: every listener the child makes inside, and the -T each belongs to.
+    std::vector<host_access::GuestListener> guest_listeners;
+    std::vector<size_t> owner_of;
+    for (size_t i = 0; i < options.to_host.size(); ++i)
+        for (const auto& listener : host_access::guest_listeners(options.to_host[i])) {
+            guest_listeners.push_back(listener);
+            owner_of.push_back(i);
+        }
     const id_map::Plan ids = id_map::make_plan(options.map_root);
     // Before anything can fail: a killed run's port file must not outlive this start.
     if (!options.port_file.empty()) {
@@ -146,7 +179,7 @@ int run(const cli::Options& options)
                                     return relay_driver || f.protocol == forward::Protocol::Udp;
                                 });
     Launcher launcher(command, ids, original_mask, connector_used, options.pid_ns, dns_resolv_conf(options.dns),
-                      options.stop);
+                      options.stop, guest_listeners);
     raise_fd_limit();
     const auto namespace_id = namespace_processes::network_namespace_of(launcher.child().pid());
     if (!namespace_id)
@@ -158,7 +191,9 @@ int run(const cli::Options& options)
     SlirpSession slirp(launcher.take_tap(), options.allow_host_loopback);
     UniqueFd connector = connector_used ? launcher.take_connector_socket() : UniqueFd();
     ForwardTable forwards(slirp, relay_driver, connector.get(), options.max_connections);
-    std::vector<PollSource*> sources{&slirp, &forwards};
+    HostAccessRelays to_host(launcher.take_to_host_listeners(), options.to_host, owner_of, forwards.pipes(),
+                             options.max_connections);
+    std::vector<PollSource*> sources{&slirp, &forwards, &to_host};
     PathJanitor janitor;  // removes Unix sockets and the port file when portwrap ends
     // A Unix socket just made: its owner file names this host (socket_owner.h); the
     // janitor removes the socket, then the owner file.
@@ -218,7 +253,7 @@ int run(const cli::Options& options)
     }
     if (control)
         sources.push_back(&*control);
-    launcher.start_command();
+    launcher.start_command(forward_environment(host_sides, forwards.list()) + extra_environment);
     log::info("running %s", command.front().c_str());
     sandbox::confine();
     sandbox::self_test_if_requested();

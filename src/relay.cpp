@@ -77,11 +77,22 @@ Relay::Relay(UniqueFd listener, uint16_t guest_port, int connector_socket, PipeP
     ::setsockopt(listener_.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
 }
 
+Relay::Relay(UniqueFd listener, Target target, PipePool& pipes, size_t max_connections)
+    : Relay(std::move(listener), 0, -1, pipes, max_connections)
+{
+    target_ = std::move(target);
+}
+
 Relay::~Relay()
 {
     for (Connection& c : connections_)
         for (Direction* d : {&c.upstream, &c.downstream})
             pipes_.discard(d->pipe);
+}
+
+std::string Relay::target_name() const
+{
+    return target_.open ? target_.description : "127.0.0.1:" + std::to_string(guest_port_) + " inside the namespace";
 }
 
 void Relay::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)
@@ -194,10 +205,10 @@ void Relay::accept_connections()
             log::info("cannot %s: %s", what, std::strerror(error));
             return false;
         };
-        c.guest = connector::request_connection(connector_, guest_port_);
+        c.guest = target_.open ? target_.open() : connector::request_connection(connector_, guest_port_);
         if (!c.guest) {
             const int error = errno;
-            const std::string what = "connect to 127.0.0.1:" + std::to_string(guest_port_) + " inside the namespace";
+            const std::string what = "connect to " + target_name();
             if (give_up(what.c_str(), error))
                 return;
             continue;
@@ -322,7 +333,7 @@ void Relay::service(Connection& c, uint32_t events, bool guest_socket, size_t& m
         if (error == EINPROGRESS || error == EALREADY)
             return;
         if (error != 0) {
-            log::info("connection to 127.0.0.1:%u inside the namespace failed: %s", guest_port_, std::strerror(error));
+            log::info("connection to %s failed: %s", target_name().c_str(), std::strerror(error));
             close_connection(c, true);
             return;
         }

@@ -9,7 +9,9 @@
 #include <sys/epoll.h>
 
 #include <cstdint>
+#include <functional>
 #include <list>
+#include <string>
 #include <vector>
 
 #include "pipe_pool.h"
@@ -25,6 +27,15 @@ public:
     // the caller owns and keeps open while the relay runs, as it does `pipes`.
     // max_connections: how many may be open at once (0: no limit).
     Relay(UniqueFd listener, uint16_t guest_port, int connector_socket, PipePool& pipes, size_t max_connections);
+    // Another target for each accepted connection (-T: a port on the host's loopback,
+    // host_access_relays.h): `open` returns a non-blocking socket, its connect possibly
+    // in progress, or an invalid fd with errno set; `description` names the target in
+    // log lines ("127.0.0.1:8081 on the host").
+    struct Target {
+        std::function<UniqueFd()> open;
+        std::string description;
+    };
+    Relay(UniqueFd listener, Target target, PipePool& pipes, size_t max_connections);
     ~Relay() override;
 
     void fill(std::vector<pollfd>& fds, uint32_t& timeout_ms) override;
@@ -76,6 +87,8 @@ private:
     // guest's when guest_socket), or with no events when it is in again_.
     void service(Connection& connection, uint32_t events, bool guest_socket, size_t& moved);
     void close_connection(Connection& connection, bool reset) noexcept;
+    // Where accepted connections go, for log lines.
+    std::string target_name() const;
 
     UniqueFd listener_;
     int connector_;  // the caller's
@@ -85,6 +98,7 @@ private:
     bool told_limit_ = false;  // said (under -v) that the limit was reached
     UniqueFd epoll_;
     uint16_t guest_port_;
+    Target target_;  // when set, replaces the connector
     size_t listener_index_ = SIZE_MAX;
     size_t epoll_index_ = SIZE_MAX;
     int64_t accept_paused_until_ms_ = 0;  // after running out of fds: stop polling the listener briefly

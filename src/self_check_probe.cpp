@@ -23,6 +23,7 @@
 #include "error.h"
 #include "guest_network.h"
 #include "id_map.h"
+#include "jupyterhub.h"
 #include "log.h"
 #include "subid.h"
 #include "tap_device.h"
@@ -223,7 +224,10 @@ int run()
 {
     try {
         const Facts facts = gather_facts();
-        const std::vector<Item> items = assess(facts);
+        std::vector<Item> items = assess(facts);
+        // In a JupyterHub spawner's environment: what --jupyterhub would forward.
+        if (auto hub = jupyterhub::check_item([](const char* name) { return static_cast<const char*>(::getenv(name)); }))
+            items.push_back(*hub);
         std::string out;
         for (const Item& item : items)
             out += format_item(item) + "\n";

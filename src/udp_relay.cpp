@@ -23,8 +23,8 @@ int64_t now_ms()
 
 }  // namespace
 
-UdpRelay::UdpRelay(UniqueFd host_socket, uint16_t guest_port, int connector_socket)
-    : host_(std::move(host_socket)), guest_port_(guest_port), connector_(connector_socket),
+UdpRelay::UdpRelay(UniqueFd host_socket, uint16_t guest_port, int connector_socket, int64_t idle_ms)
+    : host_(std::move(host_socket)), guest_port_(guest_port), connector_(connector_socket), idle_ms_(idle_ms),
       buffer_(new uint8_t[kMaxDatagram])
 {
 }
@@ -36,7 +36,7 @@ void UdpRelay::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)
     if (sessions_.empty())
         return;
     // The least recently used session is the next to expire.
-    const int64_t expires = sessions_.back().last_used_ms + kIdleMs;
+    const int64_t expires = sessions_.back().last_used_ms + idle_ms_;
     const int64_t now = now_ms();
     timeout_ms = std::min<uint32_t>(timeout_ms, expires <= now ? 0 : static_cast<uint32_t>(expires - now));
     for (Session& session : sessions_) {
@@ -56,7 +56,7 @@ size_t UdpRelay::dispatch(const std::vector<pollfd>& fds, bool poll_failed)
             moved += from_host();
     }
     const int64_t now = now_ms();
-    while (!sessions_.empty() && now - sessions_.back().last_used_ms >= kIdleMs)
+    while (!sessions_.empty() && now - sessions_.back().last_used_ms >= idle_ms_)
         sessions_.pop_back();
     return moved;
 }

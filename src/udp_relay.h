@@ -28,7 +28,8 @@ public:
 
     // `host_socket`: a non-blocking UDP socket bound to the host side.
     // `connector_socket` stays the caller's and must stay open while this runs.
-    UdpRelay(UniqueFd host_socket, uint16_t guest_port, int connector_socket);
+    // `idle_ms`: kIdleMs but in unit tests (tests/unit/test_udp_relay.cpp).
+    UdpRelay(UniqueFd host_socket, uint16_t guest_port, int connector_socket, int64_t idle_ms = kIdleMs);
 
     void fill(std::vector<pollfd>& fds, uint32_t& timeout_ms) override;
     size_t dispatch(const std::vector<pollfd>& fds, bool poll_failed) override;
@@ -50,6 +51,7 @@ private:
     UniqueFd host_;
     uint16_t guest_port_;
     int connector_;
+    int64_t idle_ms_;
     size_t host_index_ = SIZE_MAX;
     std::list<Session> sessions_;  // most recently used first
     std::unique_ptr<uint8_t[]> buffer_;

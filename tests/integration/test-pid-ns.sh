@@ -231,9 +231,12 @@ if [[ -n $PW_PID ]]; then
 fi
 pw_wait 20
 expect_status "the HTTP server ended by SIGTERM through portwrap" 143
-check "sandbox: creating a file was refused" grep -q "sandbox self-test: open for writing: Operation not permitted" "$PW_ERR"
+# scripts/coverage.sh's build lets gcov write its files under the filter: only exec is refused there.
+if [[ -z ${PORTWRAP_TEST_COVERAGE:-} ]]; then
+    check "sandbox: creating a file was refused" grep -q "sandbox self-test: open for writing: Operation not permitted" "$PW_ERR"
+    check "sandbox: the file does not exist" test ! -e "$forbidden"
+fi
 check "sandbox: exec was refused" grep -q "sandbox self-test: execve: Operation not permitted" "$PW_ERR"
-check "sandbox: the file does not exist" test ! -e "$forbidden"
 
 loopback_conf=$PW_TMP/resolv.conf.loopback
 printf 'nameserver 127.0.0.153\n' >"$loopback_conf"

@@ -91,7 +91,7 @@ TEST_CASE("ports outside their range are usage errors naming the value", "[cli]"
 
 TEST_CASE("missing pieces are named", "[cli]")
 {
-    CHECK(usage_error({"-P", "2", "c"}) == "missing -p/--host-port");
+    CHECK(usage_error({"-P", "2", "c"}) == "missing -p/--host-port (or --jupyterhub)");
     CHECK(usage_error({"-p", "1", "c"}) == "missing -P/--guest-port");
     CHECK(usage_error({"-p", "1", "-P", "2"}) == "missing COMMAND to run");
     CHECK(usage_error({"-p"}) == "option -p/--host-port needs a value");
@@ -258,7 +258,7 @@ TEST_CASE("COMMAND's own options are left alone", "[cli]")
     // A value may look like an option or be "--": it is still the value.
     CHECK(parse_ok({"--print-url", "--", "-p", "1:2", "c"}).print_url == "--");
     CHECK(parse_ok({"--print-url", "-v", "-p", "1:2", "c"}).print_url == "-v");
-    CHECK(usage_error({"--", "-p", "1:2", "c"}) == "missing -p/--host-port");
+    CHECK(usage_error({"--", "-p", "1:2", "c"}) == "missing -p/--host-port (or --jupyterhub)");
 }
 
 TEST_CASE("parse can run again and again: no state is left from the last call", "[cli]")
@@ -421,7 +421,7 @@ TEST_CASE("every example in the help parses", "[cli]")
         CHECK(options.command.size() >= 2);
         ++examples;
     }
-    CHECK(examples == 4);
+    CHECK(examples == 5);
 }
 
 TEST_CASE("version names portwrap's and libslirp's versions", "[cli]")
@@ -535,4 +535,29 @@ TEST_CASE("--stop-grace, --leftover-grace and --no-forward-signals set the stop 
     REQUIRE(std::holds_alternative<UsageError>(bad));
     CHECK(std::get<UsageError>(bad).message ==
           "invalid --stop-grace 'soon': expected seconds from 0 to 3600, such as 10 or 0.5");
+}
+
+TEST_CASE("-T/--to-host: repeatable, each a loopback port of the host", "[cli]")
+{
+    Options options = parse_ok({"-T", "8081", "--to-host=127.0.0.1:5432:15432", "-T[::1]:9", "-p", "1", "-P", "2", "c"});
+    REQUIRE(options.to_host.size() == 3);
+    CHECK(options.to_host[0].guest_port == 8081);
+    CHECK(options.to_host[0].guest_addr.empty());
+    CHECK(options.to_host[1].host_port == 15432);
+    CHECK(options.to_host[2].host_addr == "::1");
+    CHECK(usage_error({"-T", "10.0.0.1:80", "-p", "1", "-P", "2", "c"}).find("loopback") != std::string::npos);
+    CHECK(usage_error({"-T", "8081", "-T", "127.0.0.1:8081:9", "-p", "1", "-P", "2", "c"}) ==
+          "the guest side of -T '127.0.0.1:8081:9' is given twice");
+    CHECK(parse_ok({"-T", "127.0.0.1:8081", "-T", "[::1]:8081", "-p", "1", "-P", "2", "c"}).to_host.size() == 2);
+}
+
+TEST_CASE("--jupyterhub stands in for -p", "[cli]")
+{
+    Options options = parse_ok({"--jupyterhub", "--", "jupyterhub-singleuser"});
+    CHECK(options.jupyterhub);
+    CHECK(options.forwards.empty());
+    CHECK(options.command == Args{"jupyterhub-singleuser"});
+    CHECK(parse_ok({"--jupyterhub", "-p", "0:9", "-T", "5432", "c"}).forwards.size() == 1);
+    CHECK(usage_error({"--jupyterhub"}) == "missing COMMAND to run");
+    CHECK(usage_error({"--jupyterhub=yes", "c"}) == "option '--jupyterhub' takes no value");
 }

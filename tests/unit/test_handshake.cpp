@@ -86,3 +86,21 @@ TEST_CASE("a message of the wrong size is an error, not a message", "[handshake]
     UniqueFd passed;
     CHECK(receive_from_child(pair.parent.get(), message, passed) == Received::Error);
 }
+
+TEST_CASE("Go carries the command's added environment", "[handshake]")
+{
+    using namespace std::string_literals;
+    Pair pair = seqpacket_pair();
+    const std::string environment = "PORTWRAP_HOST=127.0.0.1:1\0PORTWRAP_HOST_PORT=1\0"s;
+    REQUIRE(send_go(pair.parent.get(), environment));
+    REQUIRE(send_go(pair.parent.get(), ""));
+    ToChild got{};
+    std::string payload;
+    REQUIRE(receive_from_parent(pair.child.get(), got, &payload) == Received::Message);
+    CHECK(got == ToChild::Go);
+    CHECK(payload == environment);
+    REQUIRE(receive_from_parent(pair.child.get(), got, &payload) == Received::Message);
+    CHECK(payload.empty());
+    CHECK_FALSE(send_go(pair.parent.get(), std::string(kMaxGoPayload + 1, 'x')));
+    CHECK(errno == EMSGSIZE);
+}

@@ -1,0 +1,110 @@
+// Helpers for the unit tests of the poll sources (UDP relay, readiness, forward table):
+// a real connector process and servers on 127.0.0.1, no namespace. The connector is
+// started the way the namespace child starts it (connector::spawn); this test process
+// is its subreaper, so it opens its sockets in the host's network namespace, where
+// "inside" is simply the host's loopback.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "connector.h"
+#include "poll_source.h"
+#include "unique_fd.h"
+
+namespace portwrap::test {
+
+// The connector at the other end of socket().
+class TestConnector {
+public:
+    TestConnector()
+    {
+        ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+        int fds[2];
+        if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
+            throw std::runtime_error("socketpair failed");
+        mine_ = UniqueFd(fds[0]);
+        pid_ = connector::spawn(UniqueFd(fds[1]), ::getpid(), false);
+    }
+    ~TestConnector()
+    {
+        mine_.reset();  // the connector leaves on end-of-file
+        while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+        }
+    }
+    TestConnector(const TestConnector&) = delete;
+    TestConnector& operator=(const TestConnector&) = delete;
+
+    int socket() const { return mine_.get(); }
+
+private:
+    UniqueFd mine_;
+    pid_t pid_ = -1;
+};
+
+inline sockaddr_in loopback(uint16_t port)
+{
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return address;
+}
+
+// A socket of `type` bound to 127.0.0.1 (port 0: the kernel picks one).
+inline UniqueFd bound_socket(int type, uint16_t port = 0)
+{
+    UniqueFd fd(::socket(AF_INET, type | SOCK_CLOEXEC, 0));
+    sockaddr_in address = loopback(port);
+    if (!fd || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+        throw std::runtime_error("cannot bind a socket on 127.0.0.1");
+    return fd;
+}
+
+inline uint16_t local_port(int fd)
+{
+    sockaddr_in address{};
+    socklen_t length = sizeof address;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    return ntohs(address.sin_port);
+}
+
+inline void set_receive_timeout(int fd, int seconds)
+{
+    timeval timeout{seconds, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+}
+
+// Polls `source` round after round (as the event loop does, with `extra` fds of the
+// test's own in the same poll) until `done()` or `max_rounds`; each round waits at
+// most the timeout the source asks for, capped at 1 s. Returns done().
+inline bool run_until(PollSource& source, const std::function<bool()>& done, int max_rounds = 200,
+                      const std::function<void()>& each_round = {})
+{
+    for (int round = 0; round < max_rounds; ++round) {
+        if (done())
+            return true;
+        std::vector<pollfd> fds;
+        uint32_t timeout_ms = 1000;
+        source.fill(fds, timeout_ms);
+        const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(std::min<uint32_t>(timeout_ms, 1000)));
+        source.dispatch(fds, ready < 0);
+        if (each_round)
+            each_round();
+    }
+    return done();
+}
+
+}  // namespace portwrap::test

@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
     # build
     meson ninja-build pkg-config g++ libslirp-dev libglib2.0-dev catch2
-    # the handoff port driver's bind() filter (libseccomp.a for the static build too)
+    # every seccomp filter is built with libseccomp (its static archive for the static build)
     libseccomp-dev
     # run time: newuidmap/newgidmap for users with /etc/subuid entries
     uidmap

@@ -242,6 +242,11 @@ void run_child(const ChildPlan& plan) noexcept
         // runs as a child of this process, which stays as its init. The command's copy of the
         // socket reports a failed exec, or closes on a successful one; the init closes
         // its own, so portwrap still sees end-of-file once the exec succeeded.
+        // This process becomes the init, which the command (same user; with
+        // --map-root, every capability of the namespace) must not ptrace. Only now:
+        // portwrap had to write its /proc/PID/uid_map, which non-dumpable would have
+        // made root's. The command's exec makes the command itself dumpable again.
+        ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         const sigset_t early = pid_namespace::take_pending_signals();
         const pid_t command = ::fork();
         if (command < 0)

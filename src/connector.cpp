@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <poll.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -19,9 +21,18 @@
 #include "fd_closing.h"
 #include "fd_passing.h"
 #include "guest_network.h"
+#include "log.h"
+#include "sandbox_policies.h"
+#include "seccomp_filter.h"
 
 namespace portwrap::connector {
 namespace {
+
+// How long portwrap waits for the connector's answer. The connector only calls
+// socket() and a non-blocking connect(), so it answers within microseconds; one that
+// has not answered in this time is stopped or starved, and waiting on would freeze
+// the event loop (the control socket, every other connection) with it.
+constexpr int kReplyTimeoutMs = 1000;
 
 // Drops every capability: the connector only needs socket() and connect() on the
 // namespace's loopback, which any process may do.
@@ -72,9 +83,20 @@ void drop_capabilities() noexcept
     }
 }
 
+// The first act of every process on the way to the connector: the command runs as
+// the same user (and with --map-root holds every capability of the namespace), and a
+// dumpable connector could be ptraced into handing portwrap forged replies and fds.
+// Non-dumpable, only a holder of CAP_SYS_PTRACE in the host's user namespace can.
+void make_non_dumpable() noexcept
+{
+    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        _exit(0);
+}
+
 // The connector's own set-up, once its parent is the one it will keep, then serve().
 [[noreturn]] void become_connector(int socket) noexcept
 {
+    ::prctl(PR_SET_NAME, "portwrap-conn");
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -85,6 +107,9 @@ void drop_capabilities() noexcept
     // socket, whose end-of-file tells portwrap that the command's exec succeeded.
     fd_closing::close_fds_except(3, {socket});
     drop_capabilities();
+    // Without a filter, portwrap gets no connector: its requests then fail at once.
+    if (seccomp_filter::load(sandbox_policies::connector()) != 0)
+        _exit(0);
     serve(socket);
 }
 
@@ -96,6 +121,7 @@ pid_t spawn_in_pid_namespace(UniqueFd socket)
     if (connector < 0)
         throw_errno("cannot fork the connector");
     if (connector == 0) {
+        make_non_dumpable();
         if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != 1)
             _exit(0);
         become_connector(socket.get());
@@ -119,6 +145,7 @@ pid_t spawn(UniqueFd socket, pid_t portwrap_pid, bool in_pid_namespace)
     if (middle < 0)
         throw_errno("cannot fork the connector");
     if (middle == 0) {
+        make_non_dumpable();  // the connector, its child, inherits it
         pid_t connector = ::fork();
         if (connector != 0) {
             ssize_t unused = ::write(pid_write.get(), &connector, sizeof connector);
@@ -155,13 +182,30 @@ UniqueFd request_connection(int socket, uint16_t port, bool udp, Target target)
     request.port = port;
     request.udp = udp ? 1 : 0;
     request.target = target;
+    // Never block the event loop on the connector: a full queue fails this request.
     ssize_t sent;
     do {
-        sent = ::send(socket, &request, sizeof request, MSG_NOSIGNAL);
+        sent = ::send(socket, &request, sizeof request, MSG_NOSIGNAL | MSG_DONTWAIT);
     } while (sent < 0 && errno == EINTR);
     if (sent != sizeof request)
         return UniqueFd();
 
+    pollfd answer{socket, POLLIN, 0};
+    int ready;
+    do {
+        ready = ::poll(&answer, 1, kReplyTimeoutMs);
+    } while (ready < 0 && errno == EINTR);
+    if (ready == 0) {
+        // Stopped (SIGSTOP, a debugger) or starved: give it up for good, so that no
+        // later request waits too, and a late reply can never be taken for the
+        // answer to another request. It reads end-of-file and exits once it runs.
+        ::shutdown(socket, SHUT_RDWR);
+        log::error("the connector in the namespace did not answer within %d ms (stopped?): new connections "
+                   "through the forwards into the namespace fail from now on; restart portwrap",
+                   kReplyTimeoutMs);
+        errno = ETIMEDOUT;
+        return UniqueFd();
+    }
     Reply reply;
     UniqueFd connection;
     ssize_t got = fd_passing::receive(socket, &reply, sizeof reply, connection);

@@ -1,7 +1,8 @@
 // The connector: a small process that stays inside the namespace and, for the relay
 // port driver, opens TCP connections to the guest port on the namespace's loopback
 // and hands them to portwrap. Only something inside the network namespace can
-// create sockets there, and an unprivileged portwrap cannot setns() into it.
+// create sockets there, and an unprivileged portwrap cannot setns() into it. It is
+// non-dumpable and runs under its own seccomp filter (sandbox_policies.h).
 #pragma once
 
 #include <sys/types.h>
@@ -40,7 +41,9 @@ pid_t spawn(UniqueFd socket, pid_t portwrap_pid, bool in_pid_namespace);
 
 // Parent side: asks for a connection to `port`. Returns the socket (non-blocking,
 // close-on-exec, a TCP connect possibly still in progress) or an invalid fd with
-// errno set.
+// errno set. It never blocks for long: a connector that does not answer within a
+// second (stopped, say) is given up — the socket is shut down, one error is logged,
+// and this and every later request fail at once (ETIMEDOUT, then EPIPE).
 UniqueFd request_connection(int socket, uint16_t port, bool udp = false, Target target = Target::Loopback);
 
 }  // namespace portwrap::connector

@@ -295,8 +295,13 @@ int run(cli::Options options)
         event_loop::run(sources, signal_fd.get(), launcher.child(), options.stop, [&] { janitor.remove_now(); });
     if (connector) {
         connector.reset();  // the connector exits on end-of-file; reap it before the sweep
-        if (launcher.connector_pid() > 0)
+        // A stopped connector never reads that end-of-file, and the sweep cannot see
+        // it (it is not dumpable): end it here.
+        if (launcher.connector_pid() > 0 &&
+            !namespace_processes::reap(launcher.connector_pid(), options.stop.leftover_grace_ms)) {
+            ::kill(launcher.connector_pid(), SIGKILL);
             namespace_processes::reap(launcher.connector_pid(), options.stop.leftover_grace_ms);
+        }
     }
     // Nothing may outlive portwrap inside the namespace: it would run on without a
     // network (docs/design.md). With --pid-ns the kernel has ended them all when the

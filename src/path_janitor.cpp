@@ -11,6 +11,8 @@
 
 #include "error.h"
 #include "fd_closing.h"
+#include "sandbox_policies.h"
+#include "seccomp_filter.h"
 
 namespace portwrap {
 
@@ -56,6 +58,8 @@ void PathJanitor::start()
     if (pid < 0)
         throw_errno("cannot start the clean-up process");
     if (pid == 0) {
+        // First: no other process of the user (the command among them) may ptrace us.
+        ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         write_end.reset();
         serve(read_end.release(), entries_);
     }
@@ -76,6 +80,9 @@ void PathJanitor::serve(int wake_fd, const std::vector<Entry>& entries) noexcept
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    // From here on it only waits, checks and unlinks. Without the filter it still does
+    // its job: a removed socket matters more than a refused filter.
+    (void)seccomp_filter::load(sandbox_policies::janitor());
     // A byte: portwrap is stopping, remove them now. End-of-file: portwrap is done or
     // dead, remove them (if still there) and go.
     for (;;) {

@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,6 +13,8 @@
 #include "error.h"
 #include "exit_status.h"
 #include "fd_closing.h"
+#include "sandbox_policies.h"
+#include "seccomp_filter.h"
 #include "signals.h"
 
 namespace portwrap::pid_namespace {
@@ -77,6 +80,10 @@ void run_init(pid_t command, const StopPolicy& policy) noexcept
     // the command's whole life: the handshake socket above all, whose end-of-file tells
     // portwrap that the command's exec succeeded.
     fd_closing::close_fds_except(3, {});
+    ::prctl(PR_SET_NAME, "portwrap-init");
+    // It only waits, reaps and signals from now on. A refused filter is not worth
+    // killing the command for: the init still does its job.
+    (void)seccomp_filter::load(sandbox_policies::pid_ns_init());
     const sigset_t handled = signals::handled_set();
     int command_status = 0;
     bool command_ended = false;

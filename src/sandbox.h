@@ -5,16 +5,18 @@
 
 namespace portwrap::sandbox {
 
-// Sets PR_SET_NO_NEW_PRIVS and installs the seccomp allow-list (docs/security.md).
-// Throws Error if the kernel refuses.
+// Sets PR_SET_NO_NEW_PRIVS and installs the event loop's seccomp allow-list
+// (sandbox_policies.h, docs/security.md). Throws Error if the kernel refuses.
 // Handoff: also allow what the handoff driver needs to answer the command's binds
 // (handoff.h): the seccomp notification ioctls, pidfd_open, pidfd_getfd and
 // process_vm_readv, each limited by the kernel to processes portwrap may ptrace.
 void confine(bool handoff = false);
 
-// With PORTWRAP_SANDBOX_SELFTEST=PATH in the environment, tries two things the
-// sandbox forbids — creating PATH for writing and executing /bin/true — and reports
-// each outcome on stderr. The integration tests use it to prove the filter works.
+// With PORTWRAP_SANDBOX_SELFTEST=PATH in the environment, tries what the sandbox
+// forbids — creating PATH for writing; Unix, netlink and raw sockets and a Unix
+// socketpair; connecting to the Unix socket PATH.sock; executing /bin/true — and
+// reports each outcome on stderr. The integration tests use it to prove the filter
+// works.
 void self_test_if_requested();
 
 }  // namespace portwrap::sandbox

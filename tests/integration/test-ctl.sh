@@ -77,7 +77,10 @@ dl=$PW_TMP/big.dl
 curl -sfg --max-time 60 --limit-rate 8M -o "$dl" "http://$added/big.bin" &
 curl_pid=$!
 track_pid "$curl_pid"
-sleep 1
+# The download is under way (its first bytes are here) and still running when the
+# forward goes: otherwise "completes" below would not test a running connection.
+check "the download through $added has started" wait_until 20 test -s "$dl"
+check "the download is still running when $added is removed" eval 'pid_alive "$curl_pid" && (($(stat -c %s "$dl") < 32 * 1024 * 1024))'
 ctl remove "$added"
 expect_eq "remove $added: exit status" 0 "$?"
 expect_eq "$added is refused after remove" refused "$(connect_result 127.0.0.1 "${added##*:}" 2)"

@@ -27,6 +27,9 @@ PW_NOSUB_USER=portwrap-nosub
 PY=/usr/bin/python3
 PW_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PW_REPO_ROOT=$(cd "$PW_LIB_DIR/../.." && pwd)
+# The tests' one Python helper module (probes, servers, clients): run from here by root on
+# the host, and from the copy $PW_HELPER by the test user and inside the namespace.
+PW_PYTEST=$PW_REPO_ROOT/tests/lib/pwtest.py
 PW_TEST_NAME=$(basename "$0" .sh)
 PW_TEST_NAME=${PW_TEST_NAME#test-}
 PW_FAILURES=0
@@ -133,13 +136,7 @@ _loopback_only() {
 # port_accepts HOST PORT: a TCP connection to HOST:PORT is accepted right now.
 port_accepts() {
     _loopback_only "$1"
-    "$PY" - "$1" "$2" <<'EOF'
-import socket, sys
-try:
-    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2).close()
-except OSError:
-    sys.exit(1)
-EOF
+    "$PY" "$PW_PYTEST" accepts "$1" "$2"
 }
 
 # wait_for_port HOST PORT DEADLINE_S: until a connection to HOST:PORT is accepted.
@@ -148,28 +145,11 @@ wait_for_port() { wait_until "$3" port_accepts "$1" "$2"; }
 # connect_result HOST PORT [TIMEOUT_S]: prints connected|refused|timeout|error:<text>.
 connect_result() {
     _loopback_only "$1"
-    "$PY" - "$1" "$2" "${3:-5}" <<'EOF'
-import socket, sys
-try:
-    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3])).close()
-    print("connected")
-except ConnectionRefusedError:
-    print("refused")
-except socket.timeout:
-    print("timeout")
-except OSError as e:
-    print("error:" + (e.strerror or str(e)))
-EOF
+    "$PY" "$PW_PYTEST" connect-result "$1" "$2" "${3:-5}"
 }
 
 # free_port: a TCP port on 127.0.0.1 that nothing listens on (the kernel picks it).
-free_port() {
-    "$PY" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
+free_port() { "$PY" "$PW_PYTEST" free-port; }
 
 # ---------------------------------------------------------------- processes
 
@@ -212,23 +192,7 @@ pid_gone() { ! pid_alive "$1"; }
 # tagged_pids: live processes whose environment carries this test's tag.
 tagged_pids() {
     [[ -n ${PW_TAG:-} ]] || return 0
-    "$PY" - "$PW_TAG" <<'EOF'
-import os, sys
-tag = b"PWTEST_TAG=" + sys.argv[1].encode()
-me = os.getpid()
-for d in os.listdir("/proc"):
-    if not d.isdigit() or int(d) == me:
-        continue
-    try:
-        with open(f"/proc/{d}/environ", "rb") as f:
-            env = f.read().split(b"\0")
-        with open(f"/proc/{d}/stat", "rb") as f:
-            state = f.read().rsplit(b")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        continue
-    if tag in env and state != b"Z":
-        print(d)
-EOF
+    "$PY" "$PW_PYTEST" tagged-pids "$PW_TAG"
 }
 
 # _leftovers: live processes of this test (tagged or tracked), except the host-side
@@ -322,10 +286,11 @@ pw_finish() {
 # ---------------------------------------------------------------- setup
 
 # pw_init: checks the environment, makes the temp dir, copies portwrap where the test
-# user can run it, writes the python helper. Sets:
+# user can run it, copies the python helper (tests/lib/pwtest.py). Sets:
 #   PW_AS    root|user;  PW_USER  name portwrap runs as;  PW_UID, PW_GID  its ids
 #   PW_TMP   temp dir (0755, root's);  PW_WORK  work dir owned by PW_USER (portwrap's cwd)
-#   PW_BIN   the copied portwrap;  PW_HELPER  python helper;  PW_TAG  the process tag
+#   PW_BIN   the copied portwrap;  PW_HELPER  python helper (pwhelper.py: its commands
+#            are pwtest.py's, 'hold' meaning listen-hold);  PW_TAG  the process tag
 pw_init() {
     PW_AS=${PORTWRAP_TEST_AS:-root}
     case $PW_AS in
@@ -377,7 +342,9 @@ pw_init() {
         fail "the copied portwrap misses shared libraries: $(ldd "$PW_BIN" | grep 'not found' | tr -s ' \t\n' ' ')"
     fi
     PW_HELPER=$PW_TMP/bin/pwhelper.py
-    _write_helper "$PW_HELPER"
+    if ! cp "$PW_PYTEST" "$PW_HELPER" || ! chmod 0755 "$PW_HELPER"; then
+        fail "cannot copy $PW_PYTEST to $PW_HELPER"
+    fi
     PW_TAG="$PW_TEST_NAME-$$-$RANDOM$RANDOM"
     log "portwrap runs as $PW_USER (uid $PW_UID, gid $PW_GID); temp dir $PW_TMP"
 }
@@ -519,129 +486,4 @@ expect_one_error_line() {
     else
         show_file "stderr" "$PW_ERR"
     fi
-}
-
-# ---------------------------------------------------------------- python helper
-
-_write_helper() {
-    cat >"$1" <<'EOF'
-#!/usr/bin/python3
-"""Test helper: small TCP servers and clients. All waits have timeouts."""
-import hashlib, os, socket, sys, time
-
-CHUNK = 1 << 16
-
-
-def listen(host, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((host, int(port)))
-    s.listen(16)
-    return s
-
-
-def ready(path):
-    with open(path + ".tmp", "w") as f:
-        f.write("ready\n")
-    os.rename(path + ".tmp", path)
-
-
-def main(argv):
-    cmd = argv[1]
-    if cmd == "hold":  # hold HOST PORT READYFILE: listen (and accept nothing) for up to 120 s
-        s = listen(argv[2], argv[3])
-        ready(argv[4])
-        time.sleep(120)
-    elif cmd == "greeter":  # greeter HOST PORT READYFILE CONNLOG: greet each client, log it
-        s = listen(argv[2], argv[3])
-        s.settimeout(120)
-        ready(argv[4])
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                c, addr = s.accept()
-            except socket.timeout:
-                break
-            with open(argv[5], "a") as log:
-                log.write(f"{addr[0]}\n")
-            c.sendall(b"hello-from-host\n")
-            c.close()
-    elif cmd == "greet-client":  # greet-client HOST PORT TIMEOUT: print the greeting or the error
-        try:
-            c = socket.create_connection((argv[2], int(argv[3])), timeout=float(argv[4]))
-            data = b""
-            while not data.endswith(b"\n"):
-                part = c.recv(100)
-                if not part:
-                    break
-                data += part
-            print("got:" + data.decode(errors="replace").strip())
-            return 0 if data == b"hello-from-host\n" else 1
-        except socket.timeout:
-            print("timeout")
-        except ConnectionRefusedError:
-            print("refused")
-        except OSError as e:
-            print("error:" + (e.strerror or str(e)))
-        return 1
-    elif cmd == "recv":  # recv PORT SHAFILE READYFILE: one connection, hash all it sends
-        s = listen("0.0.0.0", argv[2])
-        s.settimeout(90)
-        ready(argv[4])
-        c, _ = s.accept()
-        c.settimeout(60)
-        h, n = hashlib.sha256(), 0
-        while True:
-            data = c.recv(CHUNK)
-            if not data:
-                break
-            h.update(data)
-            n += len(data)
-        c.sendall(f"{h.hexdigest()} {n}\n".encode())
-        c.close()
-        with open(argv[3], "w") as f:
-            f.write(f"{h.hexdigest()} {n}\n")
-    elif cmd == "send":  # send HOST PORT FILE TIMEOUT: send FILE, half-close, print the reply
-        c = socket.create_connection((argv[2], int(argv[3])), timeout=float(argv[5]))
-        with open(argv[4], "rb") as f:
-            while True:
-                data = f.read(CHUNK)
-                if not data:
-                    break
-                c.sendall(data)
-        c.shutdown(socket.SHUT_WR)
-        reply = b""
-        while True:
-            data = c.recv(1024)
-            if not data:
-                break
-            reply += data
-        print(reply.decode(errors="replace").strip())
-    elif cmd == "http":  # http PORT DIR: like 'python3 -m http.server', with a listen backlog of 128
-        import functools, http.server
-        class Server(http.server.ThreadingHTTPServer):
-            request_queue_size = 128
-            daemon_threads = True
-        class Quiet(http.server.SimpleHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-        handler = functools.partial(Quiet, directory=argv[3])
-        with Server(("0.0.0.0", int(argv[2])), handler) as server:
-            server.serve_forever()
-    elif cmd == "sha256":  # sha256 FILE
-        h = hashlib.sha256()
-        with open(argv[2], "rb") as f:
-            for data in iter(lambda: f.read(1 << 20), b""):
-                h.update(data)
-        print(h.hexdigest(), os.path.getsize(argv[2]))
-    else:
-        print("unknown helper command " + cmd, file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv))
-EOF
-    chmod 0755 "$1"
 }

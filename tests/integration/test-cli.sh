@@ -57,7 +57,7 @@ check "-vp: -v counted (diagnostics on stderr)" grep -q '^portwrap: ' "$PW_ERR"
 pw_run --host-p "$(free_port)" --guest-p=8080 -- sh -c 'echo shortened'
 expect_status "portwrap --host-p PORT --guest-p=8080 -- sh -c ..." 0
 expect_eq "stdout with shortened long options" shortened "$(cat "$PW_OUT")"
-marker=$PW_TMP/ran
+marker=$PW_WORK/ran  # where the command, run as the test's user, can write
 pw_run --ver -p "$(free_port)" -P 8080 -- sh -c 'touch "$1"' sh "$marker"
 expect_status "portwrap --ver (ambiguous)" 125
 expect_one_error_line "portwrap --ver" "ambiguous option '--ver'" "--verbose" "--version" "(see 'portwrap --help')"
@@ -68,6 +68,11 @@ pw_run -p "$(free_port)" -P
 expect_status "portwrap -p PORT -P (no value)" 125
 expect_one_error_line "portwrap -p PORT -P" "option -P/--guest-port needs a value"
 check "the command never ran after these usage errors" test ! -e "$marker"
+# Positive control: with valid options the same command runs and leaves the marker.
+pw_run -p "$(free_port)" -P 8080 -- sh -c 'touch "$1"' sh "$marker"
+expect_status "the marker command with valid options" 0
+check "the marker command leaves its marker when it runs" test -e "$marker"
+rm -f "$marker"
 
 # stdin reaches the command.
 echo from-stdin >"$PW_TMP/stdin.txt"

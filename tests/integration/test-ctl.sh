@@ -13,16 +13,6 @@ source "$(dirname "$0")/lib.sh"
 PW_NEEDS_NOSUB=1
 pw_init
 
-udp_echo=$PW_TMP/bin/udp-echo.py
-cat >"$udp_echo" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", int(sys.argv[1])))
-while True:
-    data, peer = s.recvfrom(65536)
-    s.sendto(b"echo:" + data, peer)
-EOF
-chmod 0644 "$udp_echo"
 for n in 8080 8081; do
     mkdir -p "$PW_WORK/www$n"
     echo "page of the server on $n $PW_TAG" >"$PW_WORK/www$n/index.txt"
@@ -35,8 +25,8 @@ ctl_sock=$PW_WORK/ctl.sock
 ctl() { as_user "$PW_USER" "$PW_BIN" ctl "$ctl_sock" "$@"; }
 pw_start --control-socket "$ctl_sock" -p 0:8080 -- sh -c '
     /usr/bin/python3 -m http.server -b :: -d www8081 8081 >/dev/null 2>&1 &
-    /usr/bin/python3 "$0" 5353 &
-    exec /usr/bin/python3 -m http.server -b :: -d www8080 8080 >/dev/null 2>&1' "$udp_echo"
+    /usr/bin/python3 "$0" udp-echo 5353 &
+    exec /usr/bin/python3 -m http.server -b :: -d www8080 8080 >/dev/null 2>&1' "$PW_HELPER"
 check "the control socket appears" wait_until 20 test -S "$ctl_sock"
 expect_eq "mode and owner of the control socket" "socket 600 $PW_USER" "$(stat -c '%F %a %U' "$ctl_sock")"
 first=$(grep -oE 'listening on [^,]+' "$PW_ERR" | sed 's/listening on //')
@@ -59,21 +49,7 @@ udp=$(ctl add 0:5353/udp)
 expect_eq "add 0:5353/udp: exit status" 0 "$?"
 udp_port=${udp%/udp}
 udp_port=${udp_port##*:}
-udp_reply=$("$PY" - "$udp_port" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(1)
-for attempt in range(5):
-    s.sendto(b"ping", ("127.0.0.1", int(sys.argv[1])))
-    try:
-        print(s.recv(100).decode())
-        break
-    except socket.timeout:
-        pass
-else:
-    print("no answer")
-EOF
-)
+udp_reply=$("$PY" "$PW_HELPER" udp-ask 127.0.0.1 "$udp_port" ping)
 expect_eq "a datagram through the added UDP forward ($udp) comes back" echo:ping "$udp_reply"
 expect_eq "list: all three, in order" "$first:8080/tcp $added:8081/tcp $udp_port:5353/udp" \
     "$(ctl list | tr '\n' ' ' | sed 's/ $//; s/127\.0\.0\.1:\([0-9]*:5353\)/\1/')"
@@ -101,7 +77,10 @@ dl=$PW_TMP/big.dl
 curl -sfg --max-time 60 --limit-rate 8M -o "$dl" "http://$added/big.bin" &
 curl_pid=$!
 track_pid "$curl_pid"
-sleep 1
+# The download is under way (its first bytes are here) and still running when the
+# forward goes: otherwise "completes" below would not test a running connection.
+check "the download through $added has started" wait_until 20 test -s "$dl"
+check "the download is still running when $added is removed" eval 'pid_alive "$curl_pid" && (($(stat -c %s "$dl") < 32 * 1024 * 1024))'
 ctl remove "$added"
 expect_eq "remove $added: exit status" 0 "$?"
 expect_eq "$added is refused after remove" refused "$(connect_result 127.0.0.1 "${added##*:}" 2)"

@@ -42,6 +42,12 @@ for addr in 127.0.0.1 127.0.0.2; do
     wait_until 10 test -e "$PW_TMP/hold.ready.$addr" || fail "could not hold $addr:$held"
     HP=$held run_error "host port $addr:$held in use" 125 "in use|$addr:$held|or -p 0 for any free one" --host-addr "$addr"
     stop_helpers
+    # Positive control: once the port is free, the same run runs the command, which
+    # leaves the marker run_error looks for.
+    control=$PW_TMP/pids/control.$addr
+    pw_run --host-addr "$addr" -p "$held" -P 8080 -- sh -c 'echo ran >"$1"; exit 0' sh "$control"
+    expect_status "the same run with $addr:$held free" 0
+    check "the command ran and left its marker once $addr:$held was free" test -e "$control"
 done
 
 # --- a host port below 1024 (net.ipv4.ip_unprivileged_port_start) -----------------------

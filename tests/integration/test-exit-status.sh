@@ -72,6 +72,12 @@ expect_status "host port in use" 125
 expect_one_error_line "host port in use" "in use" "127.0.0.1:$held"
 check "the command never ran when the host port was in use" test ! -e "$marker"
 stop_helpers
+# Positive control: the same run once the port is free runs the command, which leaves
+# the marker the checks above look for.
+pw_run -p "$held" -P 8080 -- sh -c 'touch "$1"' sh "$marker"
+expect_status "the same run with 127.0.0.1:$held free" 0
+check "the command ran and left its marker once the port was free" test -e "$marker"
+rm -f "$marker"
 
 # 126: found but not executable.
 printf '#!/bin/sh\necho should-not-run\n' >"$PW_WORK/not-executable"

@@ -16,17 +16,6 @@
 source "$(dirname "$0")/lib.sh"
 pw_init
 
-udp_echo=$PW_TMP/bin/udp-echo.py
-cat >"$udp_echo" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", int(sys.argv[1])))
-while True:
-    data, peer = s.recvfrom(65536)
-    s.sendto(b"echo:" + data, peer)
-EOF
-chmod 0644 "$udp_echo"
-
 for n in 8080 8081; do
     mkdir -p "$PW_WORK/www$n"
     echo "page of the server on $n $PW_TAG" >"$PW_WORK/www$n/index.txt"
@@ -41,8 +30,8 @@ hp2=$(free_port)
 pw_start -p 0:8080 -p "127.0.0.2:$hp2:8081" -p '[::1]:0:8080' -p 0:5353/udp -p "unix:$sock:8080" \
     --port-file "$ports" --print-url 'http://{host}/lab at {port}' -- sh -c '
     /usr/bin/python3 -m http.server -b :: -d www8081 8081 >/dev/null 2>&1 &
-    /usr/bin/python3 "$0" 5353 &
-    exec /usr/bin/python3 -m http.server -b :: -d www8080 "$1" >/dev/null 2>&1' "$udp_echo" '{guest-port}'
+    /usr/bin/python3 "$0" udp-echo 5353 &
+    exec /usr/bin/python3 -m http.server -b :: -d www8080 "$1" >/dev/null 2>&1' "$PW_HELPER" '{guest-port}'
 
 check "the port file appears" wait_until 20 test -s "$ports"
 mapfile -t sides <"$ports"
@@ -74,24 +63,8 @@ expect_page "-p 0:8080 (${sides[0]})" 8080 "http://${sides[0]}"
 expect_page "-p 127.0.0.2:$hp2:8081" 8081 "http://127.0.0.2:$hp2"
 expect_page "-p [::1]:0:8080 (${sides[2]})" 8080 "http://${sides[2]}"
 udp=${sides[3]%/udp}
-udp_reply() {
-    "$PY" - "${udp##*:}" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(1)
-for attempt in range(5):  # the echo server inside may still be starting
-    s.sendto(b"ping-%d" % attempt, ("127.0.0.1", int(sys.argv[1])))
-    try:
-        print(s.recv(100).decode())
-        break
-    except socket.timeout:
-        pass
-else:
-    print("no answer")
-EOF
-}
-expect_eq "a datagram through -p 0:5353/udp comes back from the echo server inside" echo:ping \
-    "$(udp_reply | sed 's/-[0-9]*$//')"
+udp_reply() { "$PY" "$PW_HELPER" udp-ask 127.0.0.1 "${udp##*:}" ping; }
+expect_eq "a datagram through -p 0:5353/udp comes back from the echo server inside" echo:ping "$(udp_reply)"
 
 # The Unix socket: the user's alone.
 expect_eq "mode and owner of $sock" "socket 600 $PW_USER" "$(stat -c '%F %a %U' "$sock" 2>&1)"

@@ -54,34 +54,13 @@ check "the Unix listener got only the control connection" \
 
 # --- the running process is confined; UDP still flows through libslirp -------------------------
 udp_port=$(free_port)
-start_helper "$PW_TMP/udp-echo.log" "$PY" -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.settimeout(60)
-for _ in range(10):
-    try:
-        data, peer = s.recvfrom(2048)
-    except socket.timeout:
-        break
-    s.sendto(b"echo:" + data, peer)
-' "$udp_port"
+start_helper "$PW_TMP/udp-echo.log" "$PY" "$PW_HELPER" udp-echo "$udp_port" 127.0.0.1 60
 result=$PW_WORK/udp-result
-pw_start --allow-host-loopback -p "$(free_port)" -P 8080 -- /usr/bin/python3 -c '
-import socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(2)
-answer = "no answer"
-for attempt in range(10):
-    s.sendto(b"ping", ("10.0.2.2", int(sys.argv[1])))
-    try:
-        answer = s.recvfrom(2048)[0].decode()
-        break
-    except socket.timeout:
-        continue
-open(sys.argv[2], "w").write(answer)
-time.sleep(30)
-' "$udp_port" "$result"
+# The command stays (sleep 30) so that the test can look at the running portwrap; the
+# test ends it with SIGTERM.
+pw_start --allow-host-loopback -p "$(free_port)" -P 8080 -- sh -c \
+    '/usr/bin/python3 "$0" udp-ask 10.0.2.2 "$1" ping 10 >"$2.tmp"; mv "$2.tmp" "$2"; exec sleep 30' \
+    "$PW_HELPER" "$udp_port" "$result"
 if wait_until 30 test -s "$result"; then
     expect_eq "UDP answer from the host's 127.0.0.1 through 10.0.2.2 under the sandbox" "echo:ping" "$(cat "$result")"
 else

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Shared helpers for portwrap's robustness tests (issue 4: load, faults, hostile
 # input). Source it instead of lib.sh: it sources tests/integration/lib.sh and adds
-#   rb_init                  pw_init, plus the robustness helper copied to $RB
+#   rb_init                  pw_init, plus the test helper (tests/lib/pwtest.py) copied
+#                            to $RB, where 'hold' is the robustness client
 #   rb_start_server HP [OPTS...]
 #                            portwrap [OPTS] -p HP -P $RB_GP running '$RB serve' inside;
 #                            waits until the server listens; sets RB_READY, RB_CMD_PID
@@ -10,7 +11,7 @@
 #                            (a "did not hang" guard); sets RB_OUT and RB_STATUS
 #   no_listener PORT         nothing on the host listens on TCP PORT (ss)
 #   expect_no_listener WHAT PORT...
-# The helper's server protocol and clients are described in rbhelper.py.
+# The helper's server protocol and clients are described in tests/lib/pwtest.py.
 # shellcheck source=../integration/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 
@@ -21,8 +22,8 @@ _RB_SEQ=0
 rb_init() {
     pw_init
     RB=$PW_TMP/bin/rbhelper.py
-    if ! cp "$RB_DIR/rbhelper.py" "$RB" || ! chmod 0755 "$RB"; then
-        fail "cannot copy rbhelper.py to $RB"
+    if ! cp "$PW_PYTEST" "$RB" || ! chmod 0755 "$RB"; then
+        fail "cannot copy $PW_PYTEST to $RB"
     fi
 }
 

@@ -114,6 +114,10 @@ expect_one_error_line "second run while the port is held" "in use" "127.0.0.1:$h
 check "second run: the command never ran" test ! -e "$marker"
 stop_helpers
 expect_no_listener "after the holder exited" "$hp"
+# Positive control: the same run with the port free runs the command and its marker appears.
+pw_run -p "$hp" -P "$RB_GP" -- /bin/sh -c 'echo ran > "$1"' sh "$marker"
+expect_status "third run, the port free again" 0
+check "third run: the command ran and left its marker" test -e "$marker"
 
 if rb_start_server "$hp"; then
     rb_client 30 burst 127.0.0.1 "$hp" 20 20

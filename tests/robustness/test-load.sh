@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # load: portwrap's forward under load (issue 4). One portwrap runs the threaded test
-# server (rbhelper.py serve) inside; clients on the host:
+# server (tests/lib/pwtest.py serve, as $RB) inside; clients on the host:
 #  - 200 connects at once, one PING/PONG each: all must succeed (latencies printed);
 #  - 1 GiB host -> ns and 1 GiB ns -> host, generated on the fly, sha256 compared
 #    (throughput printed, not asserted);

@@ -1,11 +1,20 @@
 #!/usr/bin/python3
-"""Robustness test helper: a threaded test server (run inside the namespace) and the
-clients that load it through portwrap's forward (run on the host).
+"""portwrap's test helper, the one Python module of the shell tests (tests/integration/lib.sh
+and tests/robustness/rlib.sh call it): port probes, small servers and clients, the UDP
+echo server, the process-tag scan, and the robustness test server with its load clients.
 
-Every wait has a timeout and every loop a bound. Clients only ever connect to
-127.0.0.0/8 or ::1 (host side) or 10.0.2.x (from inside a portwrap namespace).
+    pwtest.py COMMAND ARGS...      (the commands are listed in COMMANDS, at the end)
 
-Server protocol: the client's first line is a request; the server answers:
+lib.sh copies it to $PW_HELPER (pwhelper.py) and rlib.sh to $RB (rbhelper.py), where the
+test user and the command inside the namespace can run it. Invoked as pwhelper.py,
+'hold' keeps its lib.sh meaning (listen-hold); under any other name it is the robustness
+client 'hold' (see NAME_ALIASES).
+
+Every wait has a timeout and every loop a bound. The robustness clients only ever connect
+to 127.0.0.0/8 or ::1 (host side) or 10.0.2.x (from inside a portwrap namespace); the
+shell side checks the host-side probes the same way (lib.sh: _loopback_only).
+
+Robustness server protocol ('serve'): the client's first line is a request; it answers:
   PING TOKEN          -> "PONG TOKEN\\n"; more PING lines may follow; EOF ends it
   ECHO                -> every byte back, until EOF; then FIN
   SINK N              -> reads exactly N bytes, answers "SHA256 N\\n" of them, FIN
@@ -16,8 +25,11 @@ Server protocol: the client's first line is a request; the server answers:
   EXIT STATUS         -> the whole server process exits at once (os._exit), with
                          every connection still open
 """
-import asyncio, hashlib, ipaddress, os, random, socket, socketserver, statistics, struct
+import hashlib, ipaddress, os, random, socket, socketserver, struct
 import sys, threading, time
+
+# asyncio and statistics are imported where used: the port probes start this module
+# many times a second, and asyncio alone costs ~70 ms of CPU.
 
 CHUNK = 1 << 18
 POOL = 1 << 22
@@ -298,6 +310,8 @@ async def _burst_one(host, port, i, timeout):
 
 def burst(host, port, n, timeout):
     """burst HOST PORT N TIMEOUT: N connects at once, one PING each."""
+    global asyncio
+    import asyncio, statistics
     _raise_nofile()
     allowed(host)
 
@@ -384,6 +398,8 @@ async def _echo_one(host, port, i, size, timeout):
 
 def parallel(host, port, n, size, timeout):
     """parallel HOST PORT N SIZE TIMEOUT: N connections at once, SIZE random bytes echoed on each."""
+    global asyncio
+    import asyncio
     _raise_nofile()
     allowed(host)
     n, size = int(n), int(size)
@@ -658,30 +674,274 @@ def cycles(host, port, n, size, timeout):
     return 0 if failed == 0 else 1
 
 
+# ------------------------------------------------------------------ probes (lib.sh)
+
+def accepts(host, port):
+    """accepts HOST PORT: exit 0 if a TCP connection to HOST:PORT is accepted (2 s)."""
+    try:
+        socket.create_connection((host, int(port)), timeout=2).close()
+    except OSError:
+        return 1
+    return 0
+
+
+def connect_result(host, port, timeout="5"):
+    """connect-result HOST PORT [TIMEOUT]: prints connected|refused|timeout|error:<text>."""
+    try:
+        socket.create_connection((host, int(port)), timeout=float(timeout)).close()
+        print("connected")
+    except ConnectionRefusedError:
+        print("refused")
+    except socket.timeout:
+        print("timeout")
+    except OSError as e:
+        print("error:" + (e.strerror or str(e)))
+    return 0
+
+
+def free_port():
+    """free-port: a TCP port on 127.0.0.1 that nothing listens on (the kernel picks it)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    print(s.getsockname()[1])
+    s.close()
+    return 0
+
+
+def tagged_pids(tag):
+    """tagged-pids TAG: live processes (not zombies) with PWTEST_TAG=TAG in their environment."""
+    tag = b"PWTEST_TAG=" + tag.encode()
+    me = os.getpid()
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or int(d) == me:
+            continue
+        try:
+            with open(f"/proc/{d}/environ", "rb") as f:
+                env = f.read().split(b"\0")
+            with open(f"/proc/{d}/stat", "rb") as f:
+                state = f.read().rsplit(b")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if tag in env and state != b"Z":
+            print(d)
+    return 0
+
+
+# ------------------------------------------------------------------ small servers and clients (lib.sh)
+
+def listen(host, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((host, int(port)))
+    s.listen(16)
+    return s
+
+
+def listen_hold(host, port, readyfile):
+    """listen-hold HOST PORT READYFILE (pwhelper.py: hold): listen, accept nothing, 120 s."""
+    s = listen(host, port)
+    ready(readyfile)
+    time.sleep(120)  # the held port is the point; the test ends it sooner
+    s.close()
+    return 0
+
+
+def greeter(host, port, readyfile, connlog):
+    """greeter HOST PORT READYFILE CONNLOG: greets each client, logs its address (120 s)."""
+    s = listen(host, port)
+    s.settimeout(120)
+    ready(readyfile)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            c, addr = s.accept()
+        except socket.timeout:
+            break
+        with open(connlog, "a") as log:
+            log.write(f"{addr[0]}\n")
+        c.sendall(b"hello-from-host\n")
+        c.close()
+    return 0
+
+
+def greet_client(host, port, timeout):
+    """greet-client HOST PORT TIMEOUT: prints got:<greeting> or the error."""
+    try:
+        c = socket.create_connection((host, int(port)), timeout=float(timeout))
+        data = b""
+        while not data.endswith(b"\n"):
+            part = c.recv(100)
+            if not part:
+                break
+            data += part
+        print("got:" + data.decode(errors="replace").strip())
+        return 0 if data == b"hello-from-host\n" else 1
+    except socket.timeout:
+        print("timeout")
+    except ConnectionRefusedError:
+        print("refused")
+    except OSError as e:
+        print("error:" + (e.strerror or str(e)))
+    return 1
+
+
+def recv(port, shafile, readyfile):
+    """recv PORT SHAFILE READYFILE: one connection; hashes all it sends, replies and saves it."""
+    s = listen("0.0.0.0", port)
+    s.settimeout(90)
+    ready(readyfile)
+    c, _ = s.accept()
+    c.settimeout(60)
+    h, n = hashlib.sha256(), 0
+    while True:
+        data = c.recv(1 << 16)
+        if not data:
+            break
+        h.update(data)
+        n += len(data)
+    c.sendall(f"{h.hexdigest()} {n}\n".encode())
+    c.close()
+    with open(shafile, "w") as f:
+        f.write(f"{h.hexdigest()} {n}\n")
+    return 0
+
+
+def send(host, port, path, timeout):
+    """send HOST PORT FILE TIMEOUT: sends FILE, half-closes, prints the reply."""
+    c = socket.create_connection((host, int(port)), timeout=float(timeout))
+    with open(path, "rb") as f:
+        while True:
+            data = f.read(1 << 16)
+            if not data:
+                break
+            c.sendall(data)
+    c.shutdown(socket.SHUT_WR)
+    reply = b""
+    while True:
+        data = c.recv(1024)
+        if not data:
+            break
+        reply += data
+    print(reply.decode(errors="replace").strip())
+    return 0
+
+
+def http(port, directory):
+    """http PORT DIR: like 'python3 -m http.server', with a listen backlog of 128."""
+    import functools, http.server
+
+    class Server(http.server.ThreadingHTTPServer):
+        request_queue_size = 128
+        daemon_threads = True
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=directory)
+    with Server(("0.0.0.0", int(port)), handler) as server:
+        server.serve_forever()
+    return 0
+
+
+def sha256(path):
+    """sha256 FILE: prints the hex digest and the size."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for data in iter(lambda: f.read(1 << 20), b""):
+            h.update(data)
+    print(h.hexdigest(), os.path.getsize(path))
+    return 0
+
+
+def udp_echo(port, host="0.0.0.0", lifetime="300"):
+    """udp-echo PORT [HOST [LIFETIME_S]]: answers each datagram with "echo:" + it, for at
+    most LIFETIME_S seconds (default 300)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((host, int(port)))
+    end = time.monotonic() + float(lifetime)
+    while time.monotonic() < end:
+        s.settimeout(max(0.1, end - time.monotonic()))
+        try:
+            data, peer = s.recvfrom(65536)
+        except socket.timeout:
+            break
+        s.sendto(b"echo:" + data, peer)
+    return 0
+
+
+def udp_ask(host, port, payload, tries="5"):
+    """udp-ask HOST PORT PAYLOAD [TRIES]: sends PAYLOAD-N (N = 0, 1, ...) up to TRIES times,
+    1 s apart, until an answer comes; prints it, with a trailing "-N" removed, or "no answer"."""
+    allowed(host)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(1)
+    for attempt in range(int(tries)):  # the echo server inside may still be starting
+        s.sendto(f"{payload}-{attempt}".encode(), (host, int(port)))
+        try:
+            answer = s.recv(65536).decode(errors="replace")
+        except socket.timeout:
+            continue
+        suffix = f"-{attempt}"
+        print(answer[:-len(suffix)] if answer.endswith(suffix) else answer)
+        return 0
+    print("no answer")
+    return 1
+
+
+# ------------------------------------------------------------------ dispatch
+
+# The robustness commands report an OSError as its outcome on stdout (exit 1); the
+# others let it end them with a traceback, as lib.sh's embedded helper did.
+ROBUSTNESS = {
+    "serve": lambda a: serve(a),
+    "ping": lambda a: ping(*a),
+    "probe": lambda a: probe(*a),
+    "burst": lambda a: burst(*a),
+    "sink": lambda a: sink(*a),
+    "source": lambda a: source(*a),
+    "parallel": lambda a: parallel(*a),
+    "half": lambda a: half(*a),
+    "reset-during": lambda a: reset_during(*a),
+    "idle": lambda a: idle(*a),
+    "hold-and-exit": lambda a: hold_and_exit(*a),
+    "hold": lambda a: hold(*a),
+    "hold-many": lambda a: hold_many(*a),
+    "cycles": lambda a: cycles(*a),
+}
+COMMANDS = {
+    "accepts": lambda a: accepts(*a),
+    "connect-result": lambda a: connect_result(*a),
+    "free-port": lambda a: free_port(*a),
+    "tagged-pids": lambda a: tagged_pids(*a),
+    "listen-hold": lambda a: listen_hold(*a),
+    "greeter": lambda a: greeter(*a),
+    "greet-client": lambda a: greet_client(*a),
+    "recv": lambda a: recv(*a),
+    "send": lambda a: send(*a),
+    "http": lambda a: http(*a),
+    "sha256": lambda a: sha256(*a),
+    "udp-echo": lambda a: udp_echo(*a),
+    "udp-ask": lambda a: udp_ask(*a),
+}
+# Names the helper had before both became this module: $PW_HELPER hold is lib.sh's
+# listening holder, $RB hold the robustness client.
+NAME_ALIASES = {"pwhelper.py": {"hold": "listen-hold"}}
+
+
 def main(argv):
-    cmds = {
-        "serve": lambda a: serve(a),
-        "ping": lambda a: ping(*a),
-        "probe": lambda a: probe(*a),
-        "burst": lambda a: burst(*a),
-        "sink": lambda a: sink(*a),
-        "source": lambda a: source(*a),
-        "parallel": lambda a: parallel(*a),
-        "half": lambda a: half(*a),
-        "reset-during": lambda a: reset_during(*a),
-        "idle": lambda a: idle(*a),
-        "hold-and-exit": lambda a: hold_and_exit(*a),
-        "hold": lambda a: hold(*a),
-        "hold-many": lambda a: hold_many(*a),
-        "cycles": lambda a: cycles(*a),
-    }
-    if len(argv) < 2 or argv[1] not in cmds:
-        print("usage: rbhelper.py " + "|".join(cmds) + " ARGS...", file=sys.stderr)
+    cmd = argv[1] if len(argv) > 1 else ""
+    cmd = NAME_ALIASES.get(os.path.basename(argv[0]), {}).get(cmd, cmd)
+    if cmd in COMMANDS:
+        return COMMANDS[cmd](argv[2:])
+    if cmd not in ROBUSTNESS:
+        print(f"usage: {os.path.basename(argv[0])} " + "|".join([*COMMANDS, *ROBUSTNESS]) + " ARGS...",
+              file=sys.stderr)
         return 2
     try:
-        return cmds[argv[1]](argv[2:])
+        return ROBUSTNESS[cmd](argv[2:])
     except (OSError, EOFError, ValueError) as e:
-        print(f"{argv[1]}: {outcome_of(e) if isinstance(e, OSError) else type(e).__name__ + ': ' + str(e)}")
+        print(f"{cmd}: {outcome_of(e) if isinstance(e, OSError) else type(e).__name__ + ': ' + str(e)}")
         return 1
 
 

@@ -6,7 +6,7 @@
 #                          [--idle N] [--driver relay|slirp|both] [--user NAME]
 #
 # For each port driver: starts portwrap (the binary in $PORTWRAP, else build/src/portwrap)
-# with an echo server inside (tests/robustness/rbhelper.py serve), records portwrap's
+# with an echo server inside (tests/lib/pwtest.py serve, copied as rbhelper.py), records portwrap's
 # RSS (VmRSS in /proc/PID/status) and open fds (/proc/PID/fd) at baseline, then runs
 # N connect / send SIZE bytes / receive them echoed / close cycles, BATCH connections at
 # a time, checking every echo. Then it lets portwrap settle (until its fd count is back
@@ -78,7 +78,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 cp "$portwrap" "$tmp/portwrap"
-cp "$repo/tests/robustness/rbhelper.py" "$tmp/rbhelper.py"
+cp "$repo/tests/lib/pwtest.py" "$tmp/rbhelper.py"
 chmod 0755 "$tmp/portwrap" "$tmp/rbhelper.py"
 mkdir -m 0777 "$tmp/work"
 

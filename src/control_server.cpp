@@ -1,12 +1,12 @@
 #include "control_server.h"
 
 #include <sys/socket.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <variant>
 
+#include "clock.h"
 #include "error.h"
 #include "forward_spec.h"
 #include "forward_table.h"
@@ -18,13 +18,6 @@ namespace {
 constexpr size_t kMaxRequest = 4096;
 constexpr size_t kMaxClients = 16;
 constexpr int64_t kClientTimeoutMs = 5000;  // a client that sends no full line is dropped
-
-int64_t now_ms()
-{
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1'000'000;
-}
 
 }  // namespace
 
@@ -81,7 +74,7 @@ void ControlServer::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)
         listener_index_ = fds.size();
         fds.push_back({listener_.get(), POLLIN, 0});
     }
-    const int64_t now = now_ms();
+    const int64_t now = monotonic_ms();
     for (Client& client : clients_) {
         client.index = fds.size();
         fds.push_back({client.socket.get(), POLLIN, 0});
@@ -93,7 +86,7 @@ size_t ControlServer::dispatch(const std::vector<pollfd>& fds, bool poll_failed)
 {
     if (poll_failed)
         return 0;
-    const int64_t now = now_ms();
+    const int64_t now = monotonic_ms();
     for (auto it = clients_.begin(); it != clients_.end();) {
         if (it->index < fds.size() && fds[it->index].revents)
             serve(*it);

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 
+#include "clock.h"
 #include "error.h"
 #include "exit_status.h"
 #include "fd_closing.h"
@@ -19,13 +20,6 @@
 
 namespace portwrap::pid_namespace {
 namespace {
-
-int64_t now_ms() noexcept
-{
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1'000'000;
-}
 
 // Reaps every child that has ended. Returns false once the init has no child left,
 // which means that the namespace holds no other process.
@@ -104,9 +98,9 @@ void run_init(pid_t command, const StopPolicy& policy) noexcept
         sigset_t child_signal;
         sigemptyset(&child_signal);
         sigaddset(&child_signal, SIGCHLD);
-        const int64_t deadline = now_ms() + policy.leftover_grace_ms;
-        while (others_left && now_ms() < deadline) {
-            const int64_t left_ms = deadline - now_ms();
+        const int64_t deadline = monotonic_ms() + policy.leftover_grace_ms;
+        while (others_left && monotonic_ms() < deadline) {
+            const int64_t left_ms = deadline - monotonic_ms();
             timespec timeout{static_cast<time_t>(left_ms / 1000), static_cast<long>(left_ms % 1000) * 1'000'000L};
             ::sigtimedwait(&child_signal, nullptr, &timeout);
             others_left = reap(command, command_status, command_ended);

@@ -1,13 +1,13 @@
 #include "readiness.h"
 
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 
+#include "clock.h"
 #include "log.h"
 
 namespace portwrap {
@@ -15,13 +15,6 @@ namespace {
 
 constexpr int64_t kFirstPauseMs = 20;
 constexpr int64_t kLongestPauseMs = 500;
-
-int64_t now_ms()
-{
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1'000'000;
-}
 
 }  // namespace
 
@@ -38,7 +31,7 @@ void ReadinessProbe::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)
 {
     if (!ready_fd_)
         return;
-    const int64_t now = now_ms();
+    const int64_t now = monotonic_ms();
     for (Pending& pending : pending_) {
         pending.index = SIZE_MAX;
         if (!pending.socket && now >= pending.next_try_ms)
@@ -56,7 +49,7 @@ size_t ReadinessProbe::dispatch(const std::vector<pollfd>& fds, bool poll_failed
 {
     if (!ready_fd_ || poll_failed)
         return 0;
-    const int64_t now = now_ms();
+    const int64_t now = monotonic_ms();
     for (auto it = pending_.begin(); it != pending_.end();) {
         if (it->index >= fds.size() || fds[it->index].revents == 0) {
             ++it;

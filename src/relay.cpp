@@ -4,7 +4,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +11,7 @@
 #include <cstring>
 #include <string>
 
+#include "clock.h"
 #include "connector.h"
 #include "error.h"
 #include "host_endpoint.h"
@@ -26,13 +26,6 @@ constexpr int64_t kPipeRetryMs = 100;          // a direction that found no pipe
 constexpr size_t kRoundBudget = 4 << 20;       // bytes per direction per round, for fairness
 constexpr int kEventsPerRound = 1024;
 constexpr uint64_t kGuestTag = 1;  // in epoll_event.data: the guest socket (else the host's)
-
-int64_t now_ms()
-{
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1'000'000;
-}
 
 // Closes with a reset (SO_LINGER 0) so that the peer learns the other side failed.
 void reset_socket(UniqueFd& fd)
@@ -124,7 +117,7 @@ Relay::Target Relay::connect_to(const host_endpoint::SocketAddress& target, std:
 void Relay::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)
 {
     listener_index_ = SIZE_MAX;
-    const int64_t now = now_ms();
+    const int64_t now = monotonic_ms();
     if (listener_ && now >= accept_paused_until_ms_) {
         listener_index_ = fds.size();
         fds.push_back({listener_.get(), POLLIN, 0});
@@ -168,7 +161,7 @@ size_t Relay::dispatch(const std::vector<pollfd>& fds, bool poll_failed)
                 service(*c, event.events, (event.data.u64 & kGuestTag) != 0, moved);
         }
     }
-    if (!starved_.empty() && (pipes_.spare() > 0 || now_ms() >= pipe_retry_at_ms_))
+    if (!starved_.empty() && (pipes_.spare() > 0 || monotonic_ms() >= pipe_retry_at_ms_))
         retry_starved(moved);
     if (listener_index_ < fds.size() && (fds[listener_index_].revents & POLLIN))
         accept_connections();
@@ -182,7 +175,7 @@ void Relay::pause_accepting(const char* what, int error)
 {
     log::error("cannot %s: %s; pausing new connections for %lld ms", what, std::strerror(error),
                static_cast<long long>(kAcceptPauseMs));
-    accept_paused_until_ms_ = now_ms() + kAcceptPauseMs;
+    accept_paused_until_ms_ = monotonic_ms() + kAcceptPauseMs;
 }
 
 void Relay::refuse(UniqueFd& host)
@@ -327,7 +320,7 @@ void Relay::wait_for_pipe(Connection& c, int error)
                    std::strerror(error), static_cast<long long>(kPipeRetryMs));
     }
     if (starved_.empty())
-        pipe_retry_at_ms_ = now_ms() + kPipeRetryMs;
+        pipe_retry_at_ms_ = monotonic_ms() + kPipeRetryMs;
     if (!c.starved) {
         c.starved = true;
         starved_.push_back(&c);
@@ -346,7 +339,7 @@ void Relay::retry_starved(size_t& moved)
     if (starved_.empty())
         told_pipe_shortage_ = false;
     else
-        pipe_retry_at_ms_ = now_ms() + kPipeRetryMs;
+        pipe_retry_at_ms_ = monotonic_ms() + kPipeRetryMs;
 }
 
 void Relay::service(Connection& c, uint32_t events, bool guest_socket, size_t& moved)

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include <cstring>
 #include <optional>
 
+#include "clock.h"
 #include "error.h"
 #include "guest_network.h"
 #include "host_endpoint.h"
@@ -50,18 +50,6 @@ bool out_of_fds(int any_open_fd)
         return false;
     }
     return errno == EMFILE || errno == ENFILE;
-}
-
-int64_t monotonic_ns()
-{
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
-}
-
-int64_t monotonic_ms()
-{
-    return monotonic_ns() / 1'000'000;
 }
 
 }  // namespace
@@ -256,7 +244,7 @@ void SlirpSession::run_due_timers()
     // A callback may re-arm or free timers, so look the list up afresh after each one.
     for (bool fired = true; fired;) {
         fired = false;
-        const int64_t now_ms = monotonic_ns() / 1'000'000;
+        const int64_t now_ms = monotonic_ms();
         for (auto& timer : timers_) {
             if (timer->expire_ms >= 0 && timer->expire_ms <= now_ms) {
                 timer->expire_ms = -1;
@@ -276,7 +264,7 @@ uint32_t SlirpSession::ms_until_next_timer() const
             next = timer->expire_ms;
     if (next < 0)
         return UINT32_MAX;
-    int64_t wait = next - monotonic_ns() / 1'000'000;
+    int64_t wait = next - monotonic_ms();
     return wait <= 0 ? 0 : static_cast<uint32_t>(std::min<int64_t>(wait, UINT32_MAX - 1));
 }
 

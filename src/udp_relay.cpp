@@ -1,10 +1,9 @@
 #include "udp_relay.h"
 
-#include <time.h>
-
 #include <cerrno>
 #include <cstring>
 
+#include "clock.h"
 #include "connector.h"
 #include "log.h"
 
@@ -13,13 +12,6 @@ namespace {
 
 constexpr size_t kMaxDatagram = 65536;
 constexpr int kMaxDatagramsPerRound = 64;  // then the other sources get a turn
-
-int64_t now_ms()
-{
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1'000'000;
-}
 
 }  // namespace
 
@@ -37,7 +29,7 @@ void UdpRelay::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)
         return;
     // The least recently used session is the next to expire.
     const int64_t expires = sessions_.back().last_used_ms + idle_ms_;
-    const int64_t now = now_ms();
+    const int64_t now = monotonic_ms();
     timeout_ms = std::min<uint32_t>(timeout_ms, expires <= now ? 0 : static_cast<uint32_t>(expires - now));
     for (Session& session : sessions_) {
         session.index = fds.size();
@@ -55,7 +47,7 @@ size_t UdpRelay::dispatch(const std::vector<pollfd>& fds, bool poll_failed)
         if (host_index_ < fds.size() && fds[host_index_].revents)
             moved += from_host();
     }
-    const int64_t now = now_ms();
+    const int64_t now = monotonic_ms();
     while (!sessions_.empty() && now - sessions_.back().last_used_ms >= idle_ms_)
         sessions_.pop_back();
     return moved;
@@ -71,7 +63,7 @@ size_t UdpRelay::from_host()
                                  &length);
         if (got < 0)
             break;  // EAGAIN: all read; an ICMP error from a client: nothing to do
-        Session* session = session_for(client, length, now_ms());
+        Session* session = session_for(client, length, monotonic_ms());
         if (!session)
             continue;  // no socket inside (logged): the datagram is dropped, as UDP may
         // A full socket buffer or a refusal inside drops the datagram, as a network would.
@@ -93,7 +85,7 @@ size_t UdpRelay::from_guest(Session& session)
         }
         ::sendto(host_.get(), buffer_.get(), static_cast<size_t>(got), MSG_DONTWAIT,
                  reinterpret_cast<const sockaddr*>(&session.client), session.client_length);
-        session.last_used_ms = now_ms();
+        session.last_used_ms = monotonic_ms();
         moved += static_cast<size_t>(got);
     }
     return moved;

@@ -18,10 +18,14 @@
 namespace portwrap::event_loop {
 namespace {
 
-// After the command exits, keep relaying what libslirp still holds for host clients
-// (a server's last response) until nothing moves, but never longer than this.
+// After the command exits, keep relaying what is still on its way to host clients (a
+// server's last response) until nothing is, but never longer than this.
 constexpr int64_t kDrainLimitMs = 2000;
-constexpr uint32_t kDrainIdleMs = 50;
+// While draining, a source's timer due this soon counts as data in flight: libslirp's
+// delayed ACK (2 ms) holds back the namespace's next segments, and a relay
+// connection stopped at its per-round budget asks for an immediate round. libslirp's
+// slow timer (0.5 s), armed while any connection exists, does not count.
+constexpr uint32_t kDrainTimerMs = 10;
 
 bool is_termination_request(int signo)
 {
@@ -97,9 +101,11 @@ int run(const std::vector<PollSource*>& sources, int signal_fd, ChildProcess& ch
         uint32_t timeout_ms = UINT32_MAX;
         for (PollSource* source : sources)
             source->fill(fds, timeout_ms);
-        if (wait_status)
-            timeout_ms = std::min(timeout_ms, kDrainIdleMs);
-        else if (kill_deadline != 0)
+        // Draining: look without waiting, unless a timer is about to send more.
+        const bool drain_check = wait_status && timeout_ms > kDrainTimerMs;
+        if (drain_check)
+            timeout_ms = 0;
+        else if (!wait_status && kill_deadline != 0)
             timeout_ms = std::min(timeout_ms, static_cast<uint32_t>(std::max<int64_t>(0, kill_deadline - now_ms())));
 
         int ready = ::poll(fds.data(), fds.size(), timeout_ms == UINT32_MAX ? -1 : static_cast<int>(timeout_ms));
@@ -113,9 +119,12 @@ int run(const std::vector<PollSource*>& sources, int signal_fd, ChildProcess& ch
         }
 
         if (wait_status) {
-            // Leave after one whole quiet poll period, or at the drain limit.
-            bool idle = work == 0 && !pending_output;
-            if (idle || now_ms() >= drain_deadline)
+            // Drained: nothing was ready (no frame on the TAP, no socket with data or
+            // an end to pass on), no source holds bytes for a host client, and no
+            // timer is about to make the namespace send more. docs/design.md says why
+            // this catches all the command wrote before it exited.
+            const bool drained = drain_check && ready == 0 && work == 0 && !pending_output;
+            if (drained || now_ms() >= drain_deadline)
                 return *wait_status;
         }
         if (fds[0].revents & POLLIN) {

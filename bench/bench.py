@@ -448,6 +448,22 @@ class Contender:
     def available(self):
         return True, ""
 
+    def true_argv(self, ctx, hp):
+        """The command line that runs `true` behind this tool with one TCP forward."""
+        raise NotImplementedError
+
+    def run_true(self, ctx):
+        """Runs `true` behind the tool and returns the whole run's wall time in ms."""
+        d = ctx.next_dir(f"{self.name}-true")
+        lg = os.path.join(d, "log")
+        t0 = time.monotonic()
+        p = ctx.popen(self.true_argv(ctx, new_host_port()), lg)
+        rc = p.wait(timeout=30)
+        t1 = time.monotonic()
+        if rc != 0:
+            raise RuntimeError(f"exit status {rc}; log: {tail(lg)}")
+        return (t1 - t0) * 1e3
+
     def start(self, ctx, kind):
         raise NotImplementedError
 
@@ -461,6 +477,9 @@ class Baseline(Contender):
         lg = os.path.join(d, "log")
         p = ctx.popen(server_argv(ctx, kind, "127.0.0.1", hp, d), lg)
         return Instance(self, [p], hp, hp, d, lg)
+
+    def true_argv(self, ctx, hp):
+        return ["true"]
 
 
 def has_option(binary, option):
@@ -502,6 +521,10 @@ class Portwrap(Contender):
         p = ctx.popen(argv, lg)
         return Instance(self, [p], hp, GUEST_PORT, d, lg)
 
+    def true_argv(self, ctx, hp):
+        binary = ctx.ref_portwrap if self.ref else ctx.portwrap
+        return [binary, f"--port-driver={self.driver}", "-p", str(hp), "-P", str(GUEST_PORT), "--", "true"]
+
 
 class Pasta(Contender):
     name, label = "pasta", "pasta"
@@ -517,11 +540,13 @@ class Pasta(Contender):
         lg = os.path.join(d, "log")
         # IPv4 only; only this TCP port, host loopback only; no automatic forwards of
         # other ports in either direction.
-        argv = ["pasta", "--config-net", "-4", "-t", f"127.0.0.1/{hp}:{GUEST_PORT}",
-                "-u", "none", "-T", "none", "-U", "none", "--"] + \
-            server_argv(ctx, kind, "0.0.0.0", GUEST_PORT, d)
+        argv = self.true_argv(ctx, hp)[:-1] + server_argv(ctx, kind, "0.0.0.0", GUEST_PORT, d)
         p = ctx.popen(argv, lg)
         return Instance(self, [p], hp, GUEST_PORT, d, lg)
+
+    def true_argv(self, ctx, hp):
+        return ["pasta", "--config-net", "-4", "-t", f"127.0.0.1/{hp}:{GUEST_PORT}",
+                "-u", "none", "-T", "none", "-U", "none", "--", "true"]
 
 
 class Slirp4netns(Contender):
@@ -533,13 +558,29 @@ class Slirp4netns(Contender):
                 return False, f"{prog} is not installed"
         return True, ""
 
+    def run_true(self, ctx):
+        """unshare's command waits (polling a flag file, bounded) until slirp4netns is
+        ready and the port is published, as `true` would run behind it; the run ends
+        when both have exited."""
+        t0 = time.monotonic()
+        inst = self.start(ctx, "true")
+        try:
+            open(os.path.join(inst.workdir, "go"), "w").close()
+            rc = inst.procs[0].wait(timeout=30)
+            if rc != 0:
+                raise RuntimeError(f"exit status {rc}; log: {tail(inst.log)}")
+        finally:
+            inst.stop()
+        return (time.monotonic() - t0) * 1e3
+
     def start(self, ctx, kind):
         d = ctx.next_dir(f"{self.name}-{kind}")
         hp = new_host_port()
         lg = os.path.join(d, "log")
         api = os.path.join(d, "api.sock")
-        ns = ctx.popen(["unshare", "--user", "--map-root-user", "--net", "--"] +
-                       server_argv(ctx, kind, "0.0.0.0", GUEST_PORT, d), lg)
+        inner = server_argv(ctx, kind, "0.0.0.0", GUEST_PORT, d) if kind != "true" else \
+            ["timeout", "30", "sh", "-c", 'while [ ! -e "$0" ]; do sleep 0.001; done', os.path.join(d, "go")]
+        ns = ctx.popen(["unshare", "--user", "--map-root-user", "--net", "--"] + inner, lg)
         inst = Instance(self, [ns], hp, GUEST_PORT, d, lg)
         try:
             # slirp4netns joins the namespaces of that pid: wait until unshare made them.
@@ -706,7 +747,7 @@ def main():
     ap.add_argument("--budget", type=float, default=480,
                     help="seconds; tests not started by then are skipped")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    ap.add_argument("--tests", default="iperf3,netbench,http,startup,idle",
+    ap.add_argument("--tests", default="iperf3,netbench,http,startup,true,idle",
                     help="comma-separated test groups to run (default: all)")
     ap.add_argument("--ref-portwrap", default="",
                     help="another portwrap binary, run as the extra contender portwrap-relay-ref "
@@ -876,6 +917,18 @@ def main():
                     "min_ms": min(times), "max_ms": max(times), "attempts": attempts}
             attempt(c, "start-up", go)
 
+        # -- `… true`: the whole process, start-up and exit ---------------------------------
+        for c in (contenders if "true" in tests else []):
+            if over_budget(f"`true` for {c.name}"):
+                break
+            log(f"`true` x{startups}: {c.name}")
+
+            def go(c=c):
+                times = [c.run_true(ctx) for _ in range(startups)]
+                results[c.name]["true"] = {"runs_ms": times, "median_ms": statistics.median(times),
+                                           "min_ms": min(times), "max_ms": max(times)}
+            attempt(c, "true", go)
+
         # -- idle CPU: every tool at once, with no connections -------------------------------
         if "idle" in tests and not over_budget("idle CPU"):
             tools = [c for c in contenders if c.name != "baseline"]
@@ -1037,6 +1090,7 @@ def render(contenders, results, failures, skipped, info):
                      lambda n, k=n_conn: get(n, f"http_scale_{k}", "p99_ms"), False, True))
     rows += [
         ("listen backlog of the host port (ss Send-Q)", lambda n: get(n, "host_listen_backlog"), True, "plain"),
+        ("`… true`, whole process, median (ms)", lambda n: get(n, "true", "median_ms"), False, True),
         ("start-up to first answered byte, median (ms)", lambda n: get(n, "startup", "median_ms"), False, True),
         ("tool's peak RSS, VmHWM (MiB)", lambda n: hwm_mib(n), False, False),
         ("tool CPU per GB, host→ns (s/GB)", lambda n: cpu_per_gb(n, "host_to_ns"), False, False),

@@ -11,6 +11,7 @@
 #include <optional>
 #include <vector>
 
+#include "clock.h"
 #include "error.h"
 #include "log.h"
 #include "signals.h"
@@ -18,10 +19,14 @@
 namespace portwrap::event_loop {
 namespace {
 
-// After the command exits, keep relaying what libslirp still holds for host clients
-// (a server's last response) until nothing moves, but never longer than this.
+// After the command exits, keep relaying what is still on its way to host clients (a
+// server's last response) until nothing is, but never longer than this.
 constexpr int64_t kDrainLimitMs = 2000;
-constexpr uint32_t kDrainIdleMs = 50;
+// While draining, a source's timer due this soon counts as data in flight: libslirp's
+// delayed ACK (2 ms) holds back the namespace's next segments, and a relay
+// connection stopped at its per-round budget asks for an immediate round. libslirp's
+// slow timer (0.5 s), armed while any connection exists, does not count.
+constexpr uint32_t kDrainTimerMs = 10;
 
 bool is_termination_request(int signo)
 {
@@ -46,13 +51,6 @@ void reap_children(ChildProcess& child, std::optional<int>& wait_status)
     }
 }
 
-int64_t now_ms()
-{
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1'000'000;
-}
-
 // Reads every pending signal. Until the child has ended, forwards the ones that should
 // be forwarded (unless policy says the sender signalled the command itself), arms
 // kill_deadline (0 when unarmed) for termination requests, and reaps children on
@@ -74,7 +72,7 @@ void handle_signals(int signal_fd, ChildProcess& child, std::optional<int>& wait
                 log::info("signal %d from pid %u not forwarded (--no-forward-signals)", signo, info.ssi_pid);
             }
             if (is_termination_request(signo) && kill_deadline == 0)
-                kill_deadline = now_ms() + policy.command_grace_ms;
+                kill_deadline = monotonic_ms() + policy.command_grace_ms;
         }
     }
     if (child_signal)
@@ -97,10 +95,12 @@ int run(const std::vector<PollSource*>& sources, int signal_fd, ChildProcess& ch
         uint32_t timeout_ms = UINT32_MAX;
         for (PollSource* source : sources)
             source->fill(fds, timeout_ms);
-        if (wait_status)
-            timeout_ms = std::min(timeout_ms, kDrainIdleMs);
-        else if (kill_deadline != 0)
-            timeout_ms = std::min(timeout_ms, static_cast<uint32_t>(std::max<int64_t>(0, kill_deadline - now_ms())));
+        // Draining: look without waiting, unless a timer is about to send more.
+        const bool drain_check = wait_status && timeout_ms > kDrainTimerMs;
+        if (drain_check)
+            timeout_ms = 0;
+        else if (!wait_status && kill_deadline != 0)
+            timeout_ms = std::min(timeout_ms, static_cast<uint32_t>(std::max<int64_t>(0, kill_deadline - monotonic_ms())));
 
         int ready = ::poll(fds.data(), fds.size(), timeout_ms == UINT32_MAX ? -1 : static_cast<int>(timeout_ms));
         if (ready < 0 && errno != EINTR)
@@ -113,9 +113,12 @@ int run(const std::vector<PollSource*>& sources, int signal_fd, ChildProcess& ch
         }
 
         if (wait_status) {
-            // Leave after one whole quiet poll period, or at the drain limit.
-            bool idle = work == 0 && !pending_output;
-            if (idle || now_ms() >= drain_deadline)
+            // Drained: nothing was ready (no frame on the TAP, no socket with data or
+            // an end to pass on), no source holds bytes for a host client, and no
+            // timer is about to make the namespace send more. docs/design.md says why
+            // this catches all the command wrote before it exited.
+            const bool drained = drain_check && ready == 0 && work == 0 && !pending_output;
+            if (drained || monotonic_ms() >= drain_deadline)
                 return *wait_status;
         }
         if (fds[0].revents & POLLIN) {
@@ -123,13 +126,13 @@ int run(const std::vector<PollSource*>& sources, int signal_fd, ChildProcess& ch
             const bool was_asked = kill_deadline != 0;
             handle_signals(signal_fd, child, wait_status, kill_deadline, policy);
             if (was_running && wait_status)
-                drain_deadline = now_ms() + kDrainLimitMs;
+                drain_deadline = monotonic_ms() + kDrainLimitMs;
             if (!stopping && ((!was_asked && kill_deadline != 0) || wait_status)) {
                 stopping = true;
                 on_stop();
             }
         }
-        if (!wait_status && kill_deadline != 0 && now_ms() >= kill_deadline) {
+        if (!wait_status && kill_deadline != 0 && monotonic_ms() >= kill_deadline) {
             log::error("the command (pid %d) is still running %g s after it was asked to stop: sending SIGKILL",
                        child.pid(), policy.command_grace_ms / 1000.0);
             child.signal(SIGKILL);

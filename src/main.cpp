@@ -298,15 +298,15 @@ int run(cli::Options options)
         // A stopped connector never reads that end-of-file, and the sweep cannot see
         // it (it is not dumpable): end it here.
         if (launcher.connector_pid() > 0 &&
-            !namespace_processes::reap(launcher.connector_pid(), options.stop.leftover_grace_ms)) {
+            !namespace_processes::reap(launcher.connector_pid(), options.stop.leftover_grace_ms, signal_fd.get())) {
             ::kill(launcher.connector_pid(), SIGKILL);
-            namespace_processes::reap(launcher.connector_pid(), options.stop.leftover_grace_ms);
+            namespace_processes::reap(launcher.connector_pid(), options.stop.leftover_grace_ms, signal_fd.get());
         }
     }
     // Nothing may outlive portwrap inside the namespace: it would run on without a
     // network (docs/design.md). With --pid-ns the kernel has ended them all when the
     // init exited, and the sweep finds nothing.
-    namespace_processes::end_all(*namespace_id, options.stop.leftover_grace_ms);
+    namespace_processes::end_all(*namespace_id, options.stop.leftover_grace_ms, signal_fd.get());
     janitor.finish();
     return exit_status_from_wait(status);
 }

@@ -23,11 +23,14 @@ std::vector<pid_t> list(const NamespaceId& ns);
 
 // Sends SIGTERM to every process in `ns`, then SIGKILL to those still there after
 // grace_ms, and reaps the ones that were re-parented to portwrap (it is their
-// subreaper). Returns how many processes it found.
-size_t end_all(const NamespaceId& ns, int grace_ms);
+// subreaper). Waits on SIGCHLD through signal_fd (a signalfd with SIGCHLD blocked),
+// not by sleeping. When portwrap has no child left in another network namespace, no
+// process can be left in ns and /proc is not read at all. Returns how many processes
+// it found.
+size_t end_all(const NamespaceId& ns, int grace_ms, int signal_fd);
 
-// Waits up to timeout_ms for portwrap's own child `pid` to end, reaping it.
-// Returns false if it is still running.
-bool reap(pid_t pid, int timeout_ms);
+// Waits up to timeout_ms for portwrap's own child `pid` to end, reaping it, woken by
+// SIGCHLD through signal_fd. Returns false if it is still running.
+bool reap(pid_t pid, int timeout_ms, int signal_fd);
 
 }  // namespace portwrap::namespace_processes

@@ -26,6 +26,8 @@ constexpr size_t kFrameBufferSize = 65536;
 constexpr size_t kMaxFramesPerDispatch = 128;
 // How long the forwarded ports' listeners sit out of poll() after running out of fds.
 constexpr int64_t kAcceptPauseMs = 100;
+// The wait libslirp allows when it has nothing timed to do (see fill()).
+constexpr uint32_t kSlirpIdleCapMs = 1000;
 
 // The fds libslirp polls right now.
 std::vector<int> polled_fds(Slirp* slirp)
@@ -166,8 +168,14 @@ void SlirpSession::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)
         listener.index = SIZE_MAX;
     const int64_t pause_left_ms = listeners_paused_until_ms_ - monotonic_ms();
     listeners_paused_ = pause_left_ms > 0;
+    const uint32_t wanted_ms = timeout_ms;
     slirp_pollfds_fill(slirp_, &timeout_ms, add_poll, this);
     poll_fds_ = nullptr;
+    // libslirp caps every wait at 1 s even when none of its timers runs, and lowers
+    // it to 2 ms or 499 ms when one does (slirp_update_timeout). An exact 1 s is that
+    // bare cap: keep the longer wait, so an idle portwrap does not wake up each second.
+    if (timeout_ms == kSlirpIdleCapMs && wanted_ms > kSlirpIdleCapMs)
+        timeout_ms = wanted_ms;
     timeout_ms = std::min(timeout_ms, ms_until_next_timer());
     if (listeners_paused_)
         timeout_ms = std::min(timeout_ms, static_cast<uint32_t>(pause_left_ms));

@@ -6,9 +6,7 @@
 #include <algorithm>
 
 namespace portwrap::forward {
-namespace {
 
-// A port number 0..65535 in plain decimal; -1 for anything else.
 int parse_port_number(std::string_view text)
 {
     if (text.empty() || text.size() > 5)
@@ -26,6 +24,8 @@ std::string quoted(std::string_view text)
 {
     return "'" + std::string(text) + "'";
 }
+
+namespace {
 
 // "HOST_PORT[:GUEST_PORT]" into the spec; an error message or "".
 std::string parse_ports(std::string_view text, std::string_view whole, Spec& spec)

@@ -34,6 +34,11 @@ std::variant<Spec, std::string> parse(std::string_view text, const std::string& 
 // True if `text` is a numeric IPv4 or IPv6 address; sets *ipv6 accordingly.
 bool parse_address(const std::string& text, bool* ipv6);
 
+// A port number 0..65535 in plain decimal; -1 for anything else (-T's parser too).
+int parse_port_number(std::string_view text);
+// `text` in single quotes, as the parse errors quote what the user wrote.
+std::string quoted(std::string_view text);
+
 // The host side as people write it: "127.0.0.1:9876", "[::1]:9876", "unix:/run/x.sock".
 std::string host_side(const Spec& spec);
 // "tcp" or "udp".

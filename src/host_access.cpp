@@ -2,28 +2,12 @@
 
 #include <arpa/inet.h>
 
+#include "forward_spec.h"
+
 namespace portwrap::host_access {
-namespace {
 
-int parse_port_number(std::string_view text)
-{
-    if (text.empty() || text.size() > 5)
-        return -1;
-    int value = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9')
-            return -1;
-        value = value * 10 + (c - '0');
-    }
-    return value <= 65535 ? value : -1;
-}
-
-std::string quoted(std::string_view text)
-{
-    return "'" + std::string(text) + "'";
-}
-
-}  // namespace
+using forward::parse_port_number;
+using forward::quoted;
 
 bool is_loopback(const std::string& text)
 {

@@ -27,6 +27,11 @@ constexpr int64_t kDrainLimitMs = 2000;
 // connection stopped at its per-round budget asks for an immediate round. libslirp's
 // slow timer (0.5 s), armed while any connection exists, does not count.
 constexpr uint32_t kDrainTimerMs = 10;
+// After traffic, the drain also wants this long without any: a poll that does not
+// wait can look just before the namespace's kernel answers a window update libslirp
+// or the relay has just sent (tests/integration/test-lifecycle.sh lost the tail of
+// a 48 MiB answer that way under load). A run that moved nothing leaves at once.
+constexpr int64_t kDrainQuietMs = 50;
 
 bool is_termination_request(int signo)
 {
@@ -89,6 +94,7 @@ int run(const std::vector<PollSource*>& sources, int signal_fd, ChildProcess& ch
     int64_t kill_deadline = 0;  // 0: not armed
     int64_t drain_deadline = 0;
     bool stopping = false;  // on_stop() called
+    int64_t last_work = INT64_MIN / 2;  // when a source last did work (monotonic ms)
 
     for (;;) {
         fds.assign(1, pollfd{signal_fd, POLLIN, 0});
@@ -97,8 +103,9 @@ int run(const std::vector<PollSource*>& sources, int signal_fd, ChildProcess& ch
             source->fill(fds, timeout_ms);
         // Draining: look without waiting, unless a timer is about to send more.
         const bool drain_check = wait_status && timeout_ms > kDrainTimerMs;
+        const int64_t quiet_left = last_work + kDrainQuietMs - monotonic_ms();
         if (drain_check)
-            timeout_ms = 0;
+            timeout_ms = quiet_left > 0 ? static_cast<uint32_t>(quiet_left) : 0;
         else if (!wait_status && kill_deadline != 0)
             timeout_ms = std::min(timeout_ms, static_cast<uint32_t>(std::max<int64_t>(0, kill_deadline - monotonic_ms())));
 
@@ -111,13 +118,16 @@ int run(const std::vector<PollSource*>& sources, int signal_fd, ChildProcess& ch
             work += source->dispatch(fds, ready < 0);
             pending_output = pending_output || source->has_pending_output();
         }
+        if (work != 0)
+            last_work = monotonic_ms();
 
         if (wait_status) {
             // Drained: nothing was ready (no frame on the TAP, no socket with data or
             // an end to pass on), no source holds bytes for a host client, and no
             // timer is about to make the namespace send more. docs/design.md says why
             // this catches all the command wrote before it exited.
-            const bool drained = drain_check && ready == 0 && work == 0 && !pending_output;
+            const bool drained = drain_check && ready == 0 && work == 0 && !pending_output &&
+                                 monotonic_ms() - last_work >= kDrainQuietMs;
             if (drained || monotonic_ms() >= drain_deadline)
                 return *wait_status;
         }

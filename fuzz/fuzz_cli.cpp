@@ -127,9 +127,10 @@ FUZZ_ORACLE void check_options(const std::vector<std::string>& args, const Optio
     FUZZ_CHECK(options.command.size() <= args.size());
     FUZZ_CHECK(std::equal(options.command.begin(), options.command.end(),
                           args.end() - static_cast<long>(options.command.size())));
-    FUZZ_CHECK(options.port_driver == PortDriver::Relay || options.port_driver == PortDriver::Slirp);
+    FUZZ_CHECK(options.port_driver == PortDriver::Auto || options.port_driver == PortDriver::Handoff ||
+               options.port_driver == PortDriver::Relay || options.port_driver == PortDriver::Slirp);
     FUZZ_CHECK(options.max_connections <= portwrap::cli::kMaxMaxConnections);
-    FUZZ_CHECK(options.port_driver == PortDriver::Relay ||
+    FUZZ_CHECK(options.port_driver != PortDriver::Slirp ||
                options.max_connections == portwrap::cli::kDefaultMaxConnections);
 
     // Round trip: the canonical command line of these options parses to the same options.
@@ -140,8 +141,12 @@ FUZZ_ORACLE void check_options(const std::vector<std::string>& args, const Optio
         canonical.push_back("--to-host=" + canonical_to_host(spec));
     if (options.jupyterhub)
         canonical.push_back("--jupyterhub");
-    canonical.push_back(options.port_driver == PortDriver::Slirp ? "--port-driver=slirp" : "--port-driver=relay");
-    if (options.port_driver == PortDriver::Relay)
+    const char* driver = options.port_driver == PortDriver::Slirp     ? "slirp"
+                         : options.port_driver == PortDriver::Relay   ? "relay"
+                         : options.port_driver == PortDriver::Handoff ? "handoff"
+                                                                      : "auto";
+    canonical.push_back(std::string("--port-driver=") + driver);
+    if (options.port_driver != PortDriver::Slirp)
         canonical.push_back("--max-connections=" + std::to_string(options.max_connections));
     if (!options.port_file.empty())
         canonical.push_back("--port-file=" + options.port_file);

@@ -10,8 +10,8 @@
 # into a build directory that root owns. The counters are copied back beside the
 # compiler's .gcno files for gcovr.
 #
-# Left out: the sandbox tests (the coverage build's filter lets gcov write its files, so
-# they cannot pass), the slirp driver's runs but the few in slirp_tests, and the
+# Left out: the sandbox tests and the unit tests of the seccomp policies (the coverage
+# build's filters let gcov write its files, so they cannot pass), the slirp driver's runs but the few in slirp_tests, and the
 # slowest runs whose lines the others run too (skipped_tests). See docs/testing.md.
 # Exits non-zero if a test failed (the figure itself does not fail it).
 set -euo pipefail
@@ -38,7 +38,7 @@ find "$builddir" -name '*.gcda' -delete
 chmod -R a+rwX "$data"
 
 mapfile -t tests < <(meson test -C "$builddir" --list 2>/dev/null |
-    sed -n 's#^portwrap:\(unit\|integration\) / ##p' | grep -v -e '^sandbox (' -e ', slirp)$' |
+    sed -n 's#^portwrap:\(unit\|integration\) / ##p' | grep -v -e '^sandbox (' -e '^unit-sandbox-policies$' -e ', slirp)$' |
     grep -v -x -F "${skipped_tests[@]/#/-e}")
 tests+=("${slirp_tests[@]}")
 

@@ -20,8 +20,12 @@ namespace portwrap::event_loop {
 namespace {
 
 // After the command exits, keep relaying what is still on its way to host clients (a
-// server's last response) until nothing is, but never longer than this.
+// server's last response) until nothing is; give up once no source has moved anything
+// for this long (a host client that stopped reading), and in any case after
+// kDrainCapMs (something inside that streams on and on). A slow client is not a
+// stopped one: a 2 s limit counted from the exit cut a 48 MiB answer short under load.
 constexpr int64_t kDrainLimitMs = 2000;
+constexpr int64_t kDrainCapMs = 30'000;
 // While draining, a source's timer due this soon counts as data in flight: libslirp's
 // delayed ACK (2 ms) holds back the namespace's next segments, and a relay
 // connection stopped at its per-round budget asks for an immediate round. libslirp's
@@ -92,7 +96,7 @@ int run(const std::vector<PollSource*>& sources, int signal_fd, ChildProcess& ch
     std::vector<pollfd> fds;
     std::optional<int> wait_status;
     int64_t kill_deadline = 0;  // 0: not armed
-    int64_t drain_deadline = 0;
+    int64_t drain_cap = 0;  // set when the command exits
     bool stopping = false;  // on_stop() called
     int64_t last_work = INT64_MIN / 2;  // when a source last did work (monotonic ms)
 
@@ -128,7 +132,8 @@ int run(const std::vector<PollSource*>& sources, int signal_fd, ChildProcess& ch
             // this catches all the command wrote before it exited.
             const bool drained = drain_check && ready == 0 && work == 0 && !pending_output &&
                                  monotonic_ms() - last_work >= kDrainQuietMs;
-            if (drained || monotonic_ms() >= drain_deadline)
+            const int64_t now = monotonic_ms();
+            if (drained || now - std::max(last_work, drain_cap - kDrainCapMs) >= kDrainLimitMs || now >= drain_cap)
                 return *wait_status;
         }
         if (fds[0].revents & POLLIN) {
@@ -136,7 +141,7 @@ int run(const std::vector<PollSource*>& sources, int signal_fd, ChildProcess& ch
             const bool was_asked = kill_deadline != 0;
             handle_signals(signal_fd, child, wait_status, kill_deadline, policy);
             if (was_running && wait_status)
-                drain_deadline = monotonic_ms() + kDrainLimitMs;
+                drain_cap = monotonic_ms() + kDrainCapMs;
             if (!stopping && ((!was_asked && kill_deadline != 0) || wait_status)) {
                 stopping = true;
                 on_stop();

@@ -184,6 +184,7 @@ void SlirpSession::fill(std::vector<pollfd>& fds, uint32_t& timeout_ms)
 size_t SlirpSession::dispatch(const std::vector<pollfd>& fds, bool poll_failed)
 {
     poll_fds_ = const_cast<std::vector<pollfd>*>(&fds);
+    socket_events_ = 0;
     slirp_pollfds_poll(slirp_, poll_failed ? 1 : 0, get_revents, this);
     poll_fds_ = nullptr;
     if (!poll_failed)
@@ -192,7 +193,9 @@ size_t SlirpSession::dispatch(const std::vector<pollfd>& fds, bool poll_failed)
     if (!poll_failed && (fds[tap_index_].revents & POLLIN))
         frames = read_tap_frames();
     run_due_timers();
-    return frames;
+    // Bytes written to or read from a host socket are progress too: a drain that
+    // waits on a slow host client sees it (event_loop.cpp).
+    return frames + socket_events_;
 }
 
 void SlirpSession::pause_listeners_if_out_of_fds(const std::vector<pollfd>& fds)
@@ -350,6 +353,8 @@ int SlirpSession::get_revents(int index, void* self)
     if (index < 0 || static_cast<size_t>(index) >= session->poll_fds_->size())
         return 0;
     short got = (*session->poll_fds_)[static_cast<size_t>(index)].revents;
+    if (got != 0)
+        ++session->socket_events_;
     int events = 0;
     if (got & POLLIN)
         events |= SLIRP_POLL_IN;

@@ -76,6 +76,7 @@ private:
     Slirp* slirp_ = nullptr;
     std::vector<std::unique_ptr<Timer>> timers_;
     std::vector<pollfd>* poll_fds_ = nullptr;  // valid during fill() and dispatch()
+    size_t socket_events_ = 0;  // host sockets libslirp served in this dispatch() (its work)
     size_t tap_index_ = 0;
     bool wants_output_ = false;
     std::vector<Listener> listeners_;

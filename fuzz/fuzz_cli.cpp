@@ -17,27 +17,14 @@
 #include <variant>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "cli.h"
 
 using namespace portwrap::cli;
 
 namespace {
 
-// The checks are the oracle, not the code under test: no coverage feedback from them
-// (it would only make libFuzzer keep inputs that differ in what the checks did).
-#define FUZZ_ORACLE __attribute__((no_sanitize("coverage")))
-
-[[noreturn]] void violated(const char* what)
-{
-    std::fprintf(stderr, "fuzz_cli: invariant violated: %s\n", what);
-    std::abort();
-}
-
-#define FUZZ_CHECK(cond)          \
-    do {                          \
-        if (!(cond))              \
-            violated(#cond);      \
-    } while (0)
+constexpr char kFuzzTarget[] = "fuzz_cli";
 
 FUZZ_ORACLE std::vector<std::string> split_words(const uint8_t* data, size_t size)
 {

@@ -18,26 +18,14 @@
 #include <memory>
 #include <string>
 
+#include "fuzz_check.h"
 #include "loopback_guard.h"
 
 namespace {
 
 using portwrap::loopback_guard::Verdict;
 
-// The checks are the oracle, not the code under test: no coverage feedback from them.
-#define FUZZ_ORACLE __attribute__((no_sanitize("coverage")))
-
-[[noreturn]] void violated(const char* what)
-{
-    std::fprintf(stderr, "fuzz_loopback_guard: invariant violated: %s\n", what);
-    std::abort();
-}
-
-#define FUZZ_CHECK(cond)          \
-    do {                          \
-        if (!(cond))              \
-            violated(#cond);      \
-    } while (0)
+constexpr char kFuzzTarget[] = "fuzz_loopback_guard";
 
 FUZZ_ORACLE bool ipv4_blocked(const uint8_t* address)
 {

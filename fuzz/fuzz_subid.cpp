@@ -25,27 +25,14 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "subid.h"
 
 using namespace portwrap::subid;
 
 namespace {
 
-// The checks are the oracle, not the code under test: no coverage feedback from them
-// (it would only make libFuzzer keep inputs that differ in what the checks did).
-#define FUZZ_ORACLE __attribute__((no_sanitize("coverage")))
-
-[[noreturn]] void violated(const char* what)
-{
-    std::fprintf(stderr, "fuzz_subid: invariant violated: %s\n", what);
-    std::abort();
-}
-
-#define FUZZ_CHECK(cond)          \
-    do {                          \
-        if (!(cond))              \
-            violated(#cond);      \
-    } while (0)
+constexpr char kFuzzTarget[] = "fuzz_subid";
 
 constexpr uint64_t kIdLimit = uint64_t{1} << 32;
 constexpr uint32_t kUnmapped = UINT32_MAX;  // (uid_t)-1: the kernel never maps it

@@ -148,6 +148,28 @@ connect_result() {
     "$PY" "$PW_PYTEST" connect-result "$1" "$2" "${3:-5}"
 }
 
+# kernel_private_server_code PORT MARKER: Python for a Jupyter kernel that starts an
+# HTTP server on PORT (all addresses, inside the namespace) answering MARKER, then
+# fetches it from 127.0.0.1 and prints the answer (test-jupyter.sh, test-jupyterhub.sh).
+kernel_private_server_code() {
+    cat <<PYEOF
+import http.server, threading, urllib.request
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b'$2'
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+private_server = http.server.ThreadingHTTPServer(('0.0.0.0', $1), Handler)
+private_server.daemon_threads = True
+threading.Thread(target=private_server.serve_forever, daemon=True).start()
+print(urllib.request.urlopen('http://127.0.0.1:$1/', timeout=10).read().decode())
+PYEOF
+}
+
 # free_port: a TCP port on 127.0.0.1 that nothing listens on (the kernel picks it).
 free_port() { "$PY" "$PW_PYTEST" free-port; }
 

@@ -90,21 +90,7 @@ else
 
     # A second server, started by the kernel on another port, reachable from inside only.
     marker="private-$RANDOM$RANDOM"
-    run_code "the kernel starts an HTTP server on port $private" "
-import http.server, threading, urllib.request
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = b'$marker'
-        self.send_response(200)
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-private_server = http.server.ThreadingHTTPServer(('0.0.0.0', $private), Handler)
-private_server.daemon_threads = True
-threading.Thread(target=private_server.serve_forever, daemon=True).start()
-print(urllib.request.urlopen('http://127.0.0.1:$private/', timeout=10).read().decode())" &&
+    run_code "the kernel starts an HTTP server on port $private" "$(kernel_private_server_code "$private" "$marker")" &&
         expect_eq "inside, the kernel fetches its own server at 127.0.0.1:$private" "$marker" "$(cat "$PW_TMP/code.out")"
 
     expect_eq "host 127.0.0.1:$private (the kernel's private server)" refused "$(connect_result 127.0.0.1 "$private" 5)"

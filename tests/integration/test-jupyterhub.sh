@@ -265,21 +265,7 @@ check "the kernel does not reach the hub API at 10.0.2.2 either (${r:-no answer}
 expect_eq "the other host service saw no connection" 0 "$(wc -l <"$PW_TMP/other.conns")"
 
 marker="private-$RANDOM$RANDOM"
-run_code "the kernel starts an HTTP server on port $private" "
-import http.server, threading, urllib.request
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = b'$marker'
-        self.send_response(200)
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-private_server = http.server.ThreadingHTTPServer(('0.0.0.0', $private), Handler)
-private_server.daemon_threads = True
-threading.Thread(target=private_server.serve_forever, daemon=True).start()
-print(urllib.request.urlopen('http://127.0.0.1:$private/', timeout=10).read().decode())" &&
+run_code "the kernel starts an HTTP server on port $private" "$(kernel_private_server_code "$private" "$marker")" &&
     expect_eq "inside, the kernel fetches its own server at 127.0.0.1:$private" "$marker" "$(cat "$PW_TMP/code.out")"
 expect_eq "the host's 127.0.0.1:$private (the kernel's private server) is refused" refused \
     "$(connect_result 127.0.0.1 "$private" 5)"

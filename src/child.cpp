@@ -28,10 +28,15 @@
 namespace portwrap {
 namespace {
 
-[[noreturn]] void fail(int socket, int exit_status, handshake::ToParentKind kind, const std::string& text) noexcept
+using start::Stage;
+
+// Reports the step that failed to portwrap and exits: the end of every failed step.
+// The child never throws into the parent's stack (it is a copy of it).
+[[noreturn]] void fail(int socket, Stage stage, int err, const std::string& detail) noexcept
 {
-    handshake::send_to_parent(socket, handshake::ToParent::make(kind, exit_status, text));
-    _exit(exit_status);
+    const auto report = handshake::ToParent::failed(stage, err, detail);
+    handshake::send_to_parent(socket, report);
+    _exit(start::exit_status(start::Failure{stage, err, {}}));
 }
 
 // Blocks until the parent says `expected`. Any other answer, or the parent's end
@@ -95,35 +100,60 @@ void make_to_host_listeners(const ChildPlan& plan)
         UniqueFd listener(::socket(address.get()->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
         const std::string where = host_access::join(want.addr, want.port);
         if (!listener)
-            throw_errno("cannot create a socket for -T " + where + " inside the namespace");
+            fail(plan.socket, Stage::ToHostListener, errno,
+                 "cannot create a socket for -T " + where + " inside the namespace");
         if (::bind(listener.get(), address.get(), address.length) != 0) {
             // A namespace without IPv6 has no ::1: the IPv4 listener serves alone.
             if (want.optional && (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT))
                 continue;
-            throw_errno("cannot listen on " + where + " inside the namespace for -T");
+            fail(plan.socket, Stage::ToHostListener, errno,
+                 "cannot listen on " + where + " inside the namespace for -T");
         }
         if (::listen(listener.get(), SOMAXCONN) != 0)
-            throw_errno("cannot listen on " + where + " inside the namespace for -T");
-        auto message = handshake::ToParent::make(handshake::ToParentKind::Listener, 0, "");
+            fail(plan.socket, Stage::ToHostListener, errno,
+                 "cannot listen on " + where + " inside the namespace for -T");
+        auto message = handshake::ToParent::make(handshake::ToParentKind::Listener);
         message.index = static_cast<int32_t>(i);
         if (!handshake::send_to_parent(plan.socket, message, listener.get()))
-            throw_errno("cannot pass the -T listener " + where + " to portwrap");
+            fail(plan.socket, Stage::PassFd, errno, "cannot pass the -T listener " + where + " to portwrap");
     }
 }
 
-void set_up_network(const ChildPlan& plan)
+// The steps from the maps to Ready, each failure reported with its stage. `stage`
+// follows along, for a step that reports by throwing (bad_alloc, or Error from a
+// module outside: its message names the errno).
+void set_up_network(const ChildPlan& plan, Stage& stage)
 {
-    UniqueFd tap = open_tap(guest_network::kTapName);
+    stage = Stage::OpenTun;
+    TapFailure tap_failure;
+    UniqueFd tap = open_tap(guest_network::kTapName, tap_failure);
+    if (!tap && tap_failure.at_open)
+        fail(plan.socket, Stage::OpenTun, tap_failure.err, std::string("cannot open ") + kTunPath);
+    if (!tap)
+        fail(plan.socket, Stage::TunSetIff, tap_failure.err,
+             std::string("cannot create TAP device ") + guest_network::kTapName + " (TUNSETIFF on " + kTunPath + ")");
+    stage = Stage::FindTap;
     const int ifindex = static_cast<int>(if_nametoindex(guest_network::kTapName));
     if (ifindex == 0)
-        throw_errno(std::string("cannot find ") + guest_network::kTapName + " after creating it");
-    guest_network::configure(ifindex);
+        fail(plan.socket, Stage::FindTap, errno,
+             std::string("cannot find ") + guest_network::kTapName + " after creating it");
+    stage = Stage::Network;
+    std::string failed_step;
+    if (int err = guest_network::configure(ifindex, failed_step); err != 0)
+        fail(plan.socket, Stage::Network, err, failed_step);
+    stage = Stage::MountProc;
     if (plan.pid_namespace)
         pid_namespace::mount_proc();
+    stage = Stage::ToHostListener;
     if (plan.to_host)
         make_to_host_listeners(plan);
-    auto ready = handshake::ToParent::make(handshake::ToParentKind::Ready, 0,
-                                           provide_resolv_conf(plan.resolv_conf, plan.pid_namespace));
+    // --check's trial stops here: it keeps the host's resolv.conf out of it, and
+    // needs no connector or handoff filter.
+    auto ready = handshake::ToParent::make(handshake::ToParentKind::Ready,
+                                           plan.probe ? "" : provide_resolv_conf(plan.resolv_conf, plan.pid_namespace));
+    ready.uid = static_cast<uint32_t>(::getuid());
+    ready.gid = static_cast<uint32_t>(::getgid());
+    stage = Stage::Connector;
     if (plan.connector_socket >= 0) {
         // In a PID namespace the connector is the init's child, which reaps it; its
         // pid means nothing to portwrap (it is the namespace's), so none is sent.
@@ -133,18 +163,21 @@ void set_up_network(const ChildPlan& plan)
     // The handoff filter comes last, once the connector is forked (it must not bind
     // through portwrap, which does not serve notifications yet) and after every bind
     // of the set-up (rtnetlink): from here on, each bind() waits for portwrap.
+    stage = Stage::HandoffFilter;
     UniqueFd listener;
     if (plan.handoff_filter) {
         listener.reset(handoff_filter::install(*plan.handoff_filter));
         if (!listener)
-            throw_errno("cannot install the handoff seccomp filter (SECCOMP_FILTER_FLAG_NEW_LISTENER)");
+            fail(plan.socket, Stage::HandoffFilter, errno,
+                 "cannot install the handoff seccomp filter (SECCOMP_FILTER_FLAG_NEW_LISTENER)");
     }
+    stage = Stage::PassFd;
     if (!handshake::send_to_parent(plan.socket, ready, tap.get()))
-        throw_errno("cannot pass the TAP fd to portwrap");
+        fail(plan.socket, Stage::PassFd, errno, "cannot pass the TAP fd to portwrap");
     if (listener && !handshake::send_to_parent(
-                        plan.socket, handshake::ToParent::make(handshake::ToParentKind::HandoffListener, 0, ""),
+                        plan.socket, handshake::ToParent::make(handshake::ToParentKind::HandoffListener),
                         listener.get()))
-        throw_errno("cannot pass the seccomp listener fd to portwrap");
+        fail(plan.socket, Stage::PassFd, errno, "cannot pass the seccomp listener fd to portwrap");
 }
 
 // Whether portwrap died before PR_SET_PDEATHSIG was armed. A child in a new PID
@@ -191,8 +224,7 @@ std::vector<std::string> apply_go_payload(const ChildPlan& plan, const std::stri
     try {
         expanded = apply_go_payload(plan, go_payload);
     } catch (const std::exception& e) {
-        fail(plan.socket, kExitSetupFailure, handshake::ToParentKind::Failed,
-             std::string("cannot prepare the command: ") + e.what());
+        fail(plan.socket, Stage::PrepareCommand, 0, std::string("cannot prepare the command: ") + e.what());
     }
     std::vector<char*> argv;
     for (std::string& arg : expanded)
@@ -203,15 +235,11 @@ std::vector<std::string> apply_go_payload(const ChildPlan& plan, const std::stri
     // Still here: exec failed. The socket is close-on-exec, so on success the parent
     // sees end-of-file instead of this message.
     const int err = errno;
-    const std::string command = plan.argv[0];
-    if (err == ENOENT && command.find('/') == std::string::npos)
-        fail(plan.socket, kExitNotFound, handshake::ToParentKind::ExecFailed,
-             "cannot run '" + command + "': command not found");
-    if (err == ENOENT)
-        fail(plan.socket, kExitNotFound, handshake::ToParentKind::ExecFailed,
-             describe_errno("cannot run '" + command + "'", err));
-    fail(plan.socket, kExitCannotExecute, handshake::ToParentKind::ExecFailed,
-         describe_errno("cannot run '" + command + "'", err));
+    const char* command = plan.argv[0];
+    const std::string what = std::string("cannot run '") + command + "'";
+    if (err == ENOENT && std::strchr(command, '/') == nullptr)
+        fail(plan.socket, Stage::CommandNotFound, err, what);  // no such command in PATH
+    fail(plan.socket, Stage::Exec, err, what);
 }
 
 }  // namespace
@@ -224,10 +252,11 @@ void run_child(const ChildPlan& plan) noexcept
         _exit(kExitSetupFailure);
 
     await(plan.socket, handshake::ToChild::MapsWritten);
+    Stage stage = Stage::OpenTun;
     try {
-        set_up_network(plan);
+        set_up_network(plan, stage);
     } catch (const std::exception& e) {
-        fail(plan.socket, kExitSetupFailure, handshake::ToParentKind::Failed, e.what());
+        fail(plan.socket, stage, 0, e.what());
     }
     std::string go_payload;
     {
@@ -250,8 +279,7 @@ void run_child(const ChildPlan& plan) noexcept
         const sigset_t early = pid_namespace::take_pending_signals();
         const pid_t command = ::fork();
         if (command < 0)
-            fail(plan.socket, kExitSetupFailure, handshake::ToParentKind::Failed,
-                 describe_errno("cannot fork the command in the PID namespace", errno));
+            fail(plan.socket, Stage::ForkCommand, errno, "cannot fork the command in the PID namespace");
         if (command > 0)
             pid_namespace::run_init(command, plan.stop);
         pid_namespace::raise_in_command(early);

@@ -1,6 +1,8 @@
 // Everything the cloned child does, from clone() to exec: it waits for its id maps,
 // creates and configures tap0, hands the TAP fd to the parent, waits for the go-ahead
-// and execs the command. It reports every failure over the socket and never returns.
+// and execs the command. It reports every failure over the socket as {stage, errno,
+// detail} (start_failure.h) and never returns: no exception leaves it. --check runs
+// the same steps as a trial (`probe`), and portwrap never sends it Go.
 // With a PID namespace it is the namespace's PID 1: it forks the command and stays
 // as the init (pid_namespace.h).
 #pragma once
@@ -28,6 +30,8 @@ struct ChildPlan {
     const std::vector<host_access::GuestListener>* to_host;  // -T: listeners to make and pass
     // The handoff driver's filter (handoff_filter.h), built before clone(); nullptr: none.
     const std::vector<sock_filter>* handoff_filter = nullptr;
+    // --check's trial: leaves the resolv.conf alone; the rest is the launch's.
+    bool probe = false;
 };
 
 [[noreturn]] void run_child(const ChildPlan& plan) noexcept;

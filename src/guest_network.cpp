@@ -49,48 +49,66 @@ sockaddr_storage guest_socket_address(bool ipv6, uint16_t port, socklen_t* lengt
 
 namespace {
 
-// Writes "0" to the tap's IPv6 sysctl `name`. False if the kernel has no IPv6 (no
-// such file); throws on any other failure.
-bool switch_off_ipv6_setting(const std::string& tap, const char* name)
+// Writes "0" to the tap's IPv6 sysctl `name`. Returns 0, ENOENT when the kernel has
+// no IPv6 (no such file), or the errno of the failure, named in `failed`.
+int switch_off_ipv6_setting(const std::string& tap, const char* name, std::string& failed)
 {
     const std::string path = "/proc/sys/net/ipv6/conf/" + tap + "/" + name;
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
     if (!fd) {
-        if (errno == ENOENT)
-            return false;
-        throw_errno("cannot open " + path);
+        failed = "cannot open " + path;
+        return errno;
     }
-    if (::write(fd.get(), "0\n", 2) != 2)
-        throw_errno("cannot write 0 to " + path);
-    return true;
+    if (::write(fd.get(), "0\n", 2) != 2) {
+        failed = "cannot write 0 to " + path;
+        return errno;
+    }
+    return 0;
 }
 
 }  // namespace
 
-void configure(int tap_ifindex)
+int configure(int tap_ifindex, std::string& failed_step)
 {
-    rtnetlink::Socket netlink;
+    rtnetlink::Socket netlink(std::nothrow);
+    if (!netlink.valid()) {
+        failed_step = "cannot open rtnetlink socket";
+        return errno;
+    }
+    int err = 0;
     auto run = [&](rtnetlink::Request request, const std::string& step) {
-        if (int err = netlink.execute(request); err != 0)
-            throw Error(describe_errno("cannot " + step + " (rtnetlink)", err));
+        if (err == 0 && (err = netlink.execute(request)) != 0)
+            failed_step = "cannot " + step + " (rtnetlink)";
+        return err == 0;
     };
     const int lo = static_cast<int>(if_nametoindex("lo"));
-    if (lo == 0)
-        throw_errno("cannot find the loopback interface lo");
+    if (lo == 0) {
+        failed_step = "cannot find the loopback interface lo";
+        return errno;
+    }
     const std::string tap = kTapName;
-    const bool ipv6 = switch_off_ipv6_setting(tap, "accept_ra") && switch_off_ipv6_setting(tap, "autoconf");
+    bool ipv6 = true;
+    for (const char* setting : {"accept_ra", "autoconf"}) {
+        if (int e = switch_off_ipv6_setting(tap, setting, failed_step); e == ENOENT) {
+            ipv6 = false;
+            break;
+        } else if (e != 0) {
+            return e;
+        }
+    }
     run(rtnetlink::link_set(lo, true, 0), "bring up lo");
     run(rtnetlink::link_set(tap_ifindex, true, kMtu), "set " + tap + " MTU to " + std::to_string(kMtu) + " and bring it up");
     run(rtnetlink::address_add(tap_ifindex, address(kGuestAddress), kPrefixLength),
         "add address " + std::string(kGuestAddress) + "/" + std::to_string(kPrefixLength) + " to " + tap);
     run(rtnetlink::default_route_add(tap_ifindex, address(kGateway)),
         "add default route via " + std::string(kGateway) + " on " + tap);
-    if (!ipv6)
-        return;
+    if (!ipv6 || err != 0)
+        return err;
     run(rtnetlink::address_add(tap_ifindex, address6(kGuestAddress6), kPrefixLength6),
         "add address " + std::string(kGuestAddress6) + "/" + std::to_string(kPrefixLength6) + " to " + tap);
     run(rtnetlink::default_route_add(tap_ifindex, address6(kGateway6)),
         "add default route via " + std::string(kGateway6) + " on " + tap);
+    return err;
 }
 
 }  // namespace portwrap::guest_network

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <string>
 
 namespace portwrap::guest_network {
 
@@ -36,7 +37,8 @@ sockaddr_storage guest_socket_address(bool ipv6, uint16_t port, socklen_t* lengt
 // Inside the new network namespace: lo up; tap0 MTU, address, up; default route;
 // the same for IPv6 unless the kernel has IPv6 off. Router advertisements are
 // ignored: the fixed address and route are usable at once, without waiting for
-// autoconfiguration. Throws Error naming the step and the kernel's errno.
-void configure(int tap_ifindex);
+// autoconfiguration. Returns 0, or the errno of the step that failed, which
+// `failed_step` names ("cannot bring up lo (rtnetlink)"). Throws nothing but bad_alloc.
+int configure(int tap_ifindex, std::string& failed_step);
 
 }  // namespace portwrap::guest_network

@@ -13,15 +13,59 @@ namespace portwrap::handshake {
 
 static_assert(std::is_trivially_copyable_v<ToParent>);
 
-ToParent ToParent::make(ToParentKind kind, int exit_status, const std::string& text) noexcept
+namespace {
+
+void copy_detail(ToParent& message, const std::string& detail) noexcept
+{
+    size_t length = std::min(detail.size(), sizeof message.detail - 1);
+    std::memcpy(message.detail, detail.data(), length);
+    message.detail[length] = '\0';
+}
+
+// The most an errno can be (the kernel's MAX_ERRNO).
+constexpr int32_t kMaxErrno = 4095;
+
+bool valid(const ToParent& message) noexcept
+{
+    uint32_t kind = 0, stage = 0;
+    static_assert(sizeof kind == sizeof message.kind && sizeof stage == sizeof message.stage);
+    std::memcpy(&kind, &message.kind, sizeof kind);
+    std::memcpy(&stage, &message.stage, sizeof stage);
+    switch (static_cast<ToParentKind>(kind)) {
+    case ToParentKind::Ready:
+    case ToParentKind::Listener:
+    case ToParentKind::HandoffListener:
+        return true;
+    case ToParentKind::Failed:
+        return start::known_stage(stage) && message.stage != start::Stage::None && message.err >= 0 &&
+               message.err <= kMaxErrno;
+    }
+    return false;
+}
+
+}  // namespace
+
+ToParent ToParent::make(ToParentKind kind, const std::string& detail) noexcept
 {
     ToParent message;
     message.kind = kind;
-    message.exit_status = exit_status;
-    size_t length = std::min(text.size(), sizeof message.text - 1);
-    std::memcpy(message.text, text.data(), length);
-    message.text[length] = '\0';
+    copy_detail(message, detail);
     return message;
+}
+
+ToParent ToParent::failed(start::Stage stage, int err, const std::string& detail) noexcept
+{
+    ToParent message;
+    message.kind = ToParentKind::Failed;
+    message.stage = stage;
+    message.err = err;
+    copy_detail(message, detail);
+    return message;
+}
+
+start::Failure ToParent::failure() const
+{
+    return start::Failure{stage, err, detail};
 }
 
 bool send_to_child(int socket, ToChild message) noexcept
@@ -83,11 +127,13 @@ Received receive_from_child(int socket, ToParent& message, UniqueFd& passed_fd) 
         return Received::EndOfFile;
     if (got < 0)
         return Received::Error;
-    if (got != sizeof message) {
+    message.detail[sizeof message.detail - 1] = '\0';
+    if (got != sizeof message || !valid(message)) {
+        passed_fd.reset();
+        message = ToParent{};
         errno = EBADMSG;
         return Received::Error;
     }
-    message.text[sizeof message.text - 1] = '\0';
     return Received::Message;
 }
 

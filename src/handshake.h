@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "start_failure.h"
 #include "unique_fd.h"
 
 namespace portwrap::handshake {
@@ -16,20 +17,28 @@ enum class ToChild : uint8_t {
 
 enum class ToParentKind : uint32_t {
     Ready = 1,       // network configured; carries the TAP fd
-    Failed = 2,      // set-up failed: text says what, exit status 125
-    ExecFailed = 3,  // execvp failed: text says what, exit_status is 126 or 127
+    Failed = 2,      // a step failed (stage, err, detail); the child then exits
+    // 3 was ExecFailed: an exec failure is Failed with stage Exec or CommandNotFound.
     Listener = 4,    // before Ready, one per -T listener: carries its fd, `index` says which
     HandoffListener = 5,  // right after Ready, handoff driver only: carries the seccomp listener fd
 };
 
 struct ToParent {
     ToParentKind kind = ToParentKind::Failed;
-    int32_t exit_status = 0;
+    start::Stage stage = start::Stage::None;  // Failed: the step that failed
+    int32_t err = 0;            // Failed: its errno (0: the detail says it all)
     int32_t connector_pid = 0;  // Ready: the connector's pid, 0 when there is none
     int32_t index = 0;          // Listener: its place in the child's list of listeners
-    char text[480] = {};  // one line, NUL-terminated, truncated if longer
+    uint32_t uid = 0;           // Ready: the child's uid and gid inside, once mapped
+    uint32_t gid = 0;
+    // Failed: what was tried; Ready: a warning for the user, or "". One line,
+    // NUL-terminated, truncated if longer.
+    char detail[480] = {};
 
-    static ToParent make(ToParentKind kind, int exit_status, const std::string& text) noexcept;
+    static ToParent make(ToParentKind kind, const std::string& detail = "") noexcept;
+    static ToParent failed(start::Stage stage, int err, const std::string& detail) noexcept;
+    // The report as a Failure; a Failed message only.
+    start::Failure failure() const;
 };
 
 // The most the Go message carries: the command's added environment (see send_go).
@@ -50,6 +59,8 @@ enum class Received { Message, EndOfFile, Error };
 Received receive_from_parent(int socket, ToChild& message, std::string* payload = nullptr) noexcept;
 // Waits for one message from the child; a passed fd lands in `passed_fd`.
 // EndOfFile: the child closed its end (on a successful exec, CLOEXEC does that).
+// Error with errno EBADMSG: a message of the wrong size, or one that is no valid
+// report (unknown kind or stage, an errno out of range); nothing of it is used.
 Received receive_from_child(int socket, ToParent& message, UniqueFd& passed_fd) noexcept;
 
 }  // namespace portwrap::handshake

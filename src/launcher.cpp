@@ -1,6 +1,5 @@
 #include "launcher.h"
 
-#include <fcntl.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -18,6 +17,7 @@
 #include "guest_network.h"
 #include "handshake.h"
 #include "log.h"
+#include "start_failure.h"
 
 namespace portwrap {
 namespace {
@@ -37,26 +37,15 @@ SocketPair make_socket_pair()
     return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
-std::string userns_hint(int err)
-{
-    if (err != EPERM && err != ENOSPC && err != EUSERS && err != EINVAL && err != EACCES)
-        return {};
-    return " (user namespaces may be disabled: check sysctl user.max_user_namespaces (must be > 0), "
-           "kernel.unprivileged_userns_clone (Debian, must be 1) and "
-           "kernel.apparmor_restrict_unprivileged_userns (Ubuntu, must be 0))";
-}
+using start::Stage;
+using start::StartError;
 
-// On Ubuntu 23.10+, AppArmor lets unprivileged processes create user namespaces but
-// strips their capabilities, so the failure shows up later, as EPERM inside.
-std::string apparmor_hint(const std::string& child_message)
+sigset_t current_sigmask() noexcept
 {
-    if (child_message.find(std::strerror(EPERM)) == std::string::npos)
-        return {};
-    UniqueFd sysctl(::open("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", O_RDONLY | O_CLOEXEC));
-    char text[16] = {};
-    if (!sysctl || ::read(sysctl.get(), text, sizeof text - 1) <= 0 || std::strtol(text, nullptr, 10) == 0)
-        return {};
-    return " (kernel.apparmor_restrict_unprivileged_userns=1 denies capabilities in new user namespaces)";
+    sigset_t mask;
+    sigemptyset(&mask);
+    ::sigprocmask(SIG_SETMASK, nullptr, &mask);
+    return mask;
 }
 
 pid_t clone_into_namespaces(bool pid_namespace)
@@ -66,23 +55,34 @@ pid_t clone_into_namespaces(bool pid_namespace)
     const unsigned long flags = CLONE_NEWUSER | CLONE_NEWNET | (pid_namespace ? CLONE_NEWPID : 0) | SIGCHLD;
     long pid = ::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr);
     if (pid < 0) {
-        int err = errno;
-        const char* what = pid_namespace ? "cannot create user namespace (clone with CLONE_NEWUSER|CLONE_NEWNET|CLONE_NEWPID)"
-                                         : "cannot create user namespace (clone with CLONE_NEWUSER|CLONE_NEWNET)";
-        throw Error(describe_errno(what, err) + userns_hint(err));
+        const int err = errno;
+        throw StartError(
+            {Stage::Clone, err,
+             pid_namespace ? "cannot create user namespace (clone with CLONE_NEWUSER|CLONE_NEWNET|CLONE_NEWPID)"
+                           : "cannot create user namespace (clone with CLONE_NEWUSER|CLONE_NEWNET)"});
     }
     return static_cast<pid_t>(pid);
 }
 
-// What the child said when it died, or how it died if it said nothing.
+// What the child reported when it gave up, or how it died if it said nothing.
 [[noreturn]] void report_child_failure(handshake::Received received, const handshake::ToParent& message,
                                        ChildProcess& child)
 {
-    if (received == handshake::Received::Message && message.kind != handshake::ToParentKind::Ready)
-        throw Error(message.text + apparmor_hint(message.text), message.exit_status);
+    if (received == handshake::Received::Message && message.kind == handshake::ToParentKind::Failed) {
+        if (message.stage == Stage::Exec || message.stage == Stage::CommandNotFound)
+            child.wait();
+        throw StartError(message.failure());
+    }
+    if (received == handshake::Received::Error) {
+        const int err = errno;
+        throw StartError({Stage::Handshake, err, "cannot read the namespace set-up process's report"});
+    }
+    if (received == handshake::Received::Message)
+        throw StartError({Stage::Handshake, 0, "the namespace set-up process sent an unexpected report"});
     int status = child.wait();
-    throw Error("the namespace set-up process ended early (status " +
-                std::to_string(exit_status_from_wait(status)) + ")");
+    throw StartError({Stage::Handshake, 0,
+                      "the namespace set-up process ended early (status " +
+                          std::to_string(exit_status_from_wait(status)) + ")"});
 }
 
 }  // namespace
@@ -91,6 +91,20 @@ Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& 
                    bool with_connector, bool pid_namespace, const std::optional<std::string>& resolv_conf,
                    const StopPolicy& stop, const std::vector<host_access::GuestListener>& to_host,
                    const std::vector<sock_filter>* handoff_filter)
+    : Launcher(command, ids, exec_sigmask, with_connector, pid_namespace, resolv_conf, stop, to_host, handoff_filter,
+               false)
+{
+}
+
+Launcher::Launcher(Probe, const id_map::Plan& ids)
+    : Launcher({}, ids, current_sigmask(), false, false, std::nullopt, {}, {}, nullptr, true)
+{
+}
+
+Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& ids, const sigset_t& exec_sigmask,
+                   bool with_connector, bool pid_namespace, const std::optional<std::string>& resolv_conf,
+                   const StopPolicy& stop, const std::vector<host_access::GuestListener>& to_host,
+                   const std::vector<sock_filter>* handoff_filter, bool probe)
 {
     std::vector<char*> argv;
     for (const std::string& arg : command)
@@ -110,7 +124,7 @@ Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& 
         run_child(ChildPlan{sockets.child_end.get(), parent, argv.data(), exec_sigmask,
                             connector_sockets.child_end.valid() ? connector_sockets.child_end.release() : -1,
                             resolv_conf ? resolv_conf->c_str() : nullptr, pid_namespace, stop,
-                            to_host.empty() ? nullptr : &to_host, handoff_filter});
+                            to_host.empty() ? nullptr : &to_host, handoff_filter, probe});
     }
     child_.emplace(pid);
     sockets.child_end.reset();
@@ -122,7 +136,12 @@ Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& 
     else
         log::info("started pid %d in new user and network namespaces", pid);
 
-    id_map::apply(ids, pid);
+    try {
+        id_map::apply(ids, pid);
+    } catch (const Error& e) {
+        // id_map's message says what failed, with the helper's own words or the errno.
+        throw StartError({Stage::IdMap, 0, e.what()});
+    }
     if (!handshake::send_to_child(socket_.get(), handshake::ToChild::MapsWritten))
         throw_errno("cannot signal the namespace set-up process");
 
@@ -131,13 +150,15 @@ Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& 
     // The -T listeners come first, one message each.
     while (received == handshake::Received::Message && message.kind == handshake::ToParentKind::Listener) {
         if (!tap_ || message.index < 0 || static_cast<size_t>(message.index) >= to_host.size())
-            throw Error("the namespace set-up process passed an unexpected listener");
+            throw StartError({Stage::Handshake, 0, "the namespace set-up process passed an unexpected listener"});
         to_host_.push_back({static_cast<size_t>(message.index), std::move(tap_)});
         received = handshake::receive_from_child(socket_.get(), message, tap_);
     }
     if (received != handshake::Received::Message || message.kind != handshake::ToParentKind::Ready || !tap_)
         report_child_failure(received, message, *child_);
     connector_pid_ = message.connector_pid;
+    uid_inside_ = message.uid;
+    gid_inside_ = message.gid;
     if (handoff_filter) {
         handshake::ToParent second;
         received = handshake::receive_from_child(socket_.get(), second, handoff_listener_);
@@ -145,8 +166,8 @@ Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& 
             !handoff_listener_)
             report_child_failure(received, second, *child_);
     }
-    if (message.text[0] != '\0')
-        log::error("%s", message.text);  // a warning from the set-up: not fatal
+    if (message.detail[0] != '\0')
+        log::error("%s", message.detail);  // a warning from the set-up: not fatal
     // In a PID namespace the init reaps the connector, and no pid is sent (child.cpp).
     if (with_connector && !pid_namespace && connector_pid_ <= 0)
         throw Error("the namespace set-up process started no connector");
@@ -164,10 +185,6 @@ void Launcher::start_command(const std::string& environment)
     socket_.reset();
     if (received == handshake::Received::EndOfFile)
         return;  // exec succeeded: the close-on-exec socket closed
-    if (received == handshake::Received::Message && message.kind == handshake::ToParentKind::ExecFailed) {
-        child_->wait();
-        throw Error(message.text, message.exit_status);
-    }
     report_child_failure(received, message, *child_);
 }
 

@@ -140,6 +140,8 @@ Socket::Socket() : fd_(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROU
         throw_errno("cannot open rtnetlink socket");
 }
 
+Socket::Socket(std::nothrow_t) noexcept : fd_(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) {}
+
 int Socket::execute(Request& request)
 {
     const uint32_t seq = next_seq_++;

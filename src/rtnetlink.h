@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 
 #include <cstdint>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,9 @@ int decode_ack(const void* buffer, size_t size, uint32_t seq);
 class Socket {
 public:
     Socket();  // throws Error
+    // Does not throw: valid() is false, with errno set, when the socket cannot be made.
+    explicit Socket(std::nothrow_t) noexcept;
+    bool valid() const noexcept { return fd_.valid(); }
     // Sends the request and waits for its acknowledgement; returns 0 or a positive errno.
     int execute(Request& request);
 

@@ -13,9 +13,18 @@ constexpr const char* kTun = "/dev/net/tun";
 constexpr const char* kAppArmorSysctl = "kernel.apparmor_restrict_unprivileged_userns";
 constexpr const char* kTroubleshooting = "docs/troubleshooting.md";
 
-bool contains(std::string_view text, std::string_view part)
+using start::Stage;
+
+// The trial stopped at one of these: tap0 was not made.
+bool tun_failed(Stage stage)
 {
-    return text.find(part) != std::string_view::npos;
+    return stage == Stage::OpenTun || stage == Stage::TunSetIff;
+}
+
+// The trial stopped before the network set-up was tried.
+bool stopped_before_network(const ProbeResult& p)
+{
+    return !p.ran || p.failed_at == Stage::Clone || p.failed_at == Stage::IdMap || tun_failed(p.failed_at);
 }
 
 std::optional<uint32_t> parse_u32(std::string_view text)
@@ -190,9 +199,10 @@ std::string apparmor_fix(const Facts& facts)
 bool apparmor_denies(const Facts& facts)
 {
     const ProbeResult& p = facts.probe;
-    return facts.apparmor_restrict_unprivileged_userns.value_or(0) != 0 &&
-           (p.failed_at == ProbeStep::Tun || p.failed_at == ProbeStep::Network) &&
-           contains(p.error, std::strerror(EPERM));
+    const bool inside = p.failed_at == Stage::TunSetIff || p.failed_at == Stage::FindTap ||
+                        p.failed_at == Stage::Network || p.failed_at == Stage::MountProc;
+    return facts.apparmor_restrict_unprivileged_userns.value_or(0) != 0 && inside &&
+           (p.err == EPERM || p.err == EACCES);
 }
 
 std::string not_tried(const Facts& facts)
@@ -200,9 +210,10 @@ std::string not_tried(const Facts& facts)
     if (!facts.probe.ran)
         return "not tried: portwrap runs with elevated privileges";
     switch (facts.probe.failed_at) {
-    case ProbeStep::UserNamespace: return "not tried: no user namespace could be created";
-    case ProbeStep::IdMap: return "not tried: the id maps could not be written";
-    case ProbeStep::Tun: return "not tried: tap0 could not be created";
+    case Stage::Clone: return "not tried: no user namespace could be created";
+    case Stage::IdMap: return "not tried: the id maps could not be written";
+    case Stage::OpenTun:
+    case Stage::TunSetIff: return "not tried: tap0 could not be created";
     default: return "not tried";
     }
 }
@@ -216,29 +227,18 @@ Item assess_userns(const Facts& facts)
         item.detail = not_tried(facts);
         return item;
     }
-    if (p.failed_at != ProbeStep::UserNamespace) {
+    if (p.failed_at != Stage::Clone) {
         item.detail = "created a user namespace and a network namespace";
         return item;
     }
     item.status = Status::Fail;
-    item.detail = std::string("cannot create a user namespace and a network namespace: ") + std::strerror(p.clone_errno);
+    item.detail = std::string("cannot create a user namespace and a network namespace: ") + std::strerror(p.err);
     if (facts.max_user_namespaces == 0L)
         item.fix = "see the user.max_user_namespaces line";
     else if (facts.unprivileged_userns_clone == 0L)
         item.fix = "see the kernel.unprivileged_userns_clone line";
-    else if (p.clone_errno == ENOSPC)
-        item.fix = "the user has reached user.max_user_namespaces, or it is 0 in an enclosing user namespace "
-                   "(a container): raise it there, as root: sysctl -w user.max_user_namespaces=15000";
-    else if (p.clone_errno == EPERM)
-        item.fix = "user namespaces are denied here: inside a container (its seccomp policy), a chroot, or by a "
-                   "security module; allow them there, or run portwrap on the host";
-    else if (p.clone_errno == EUSERS)
-        item.fix = "user namespaces are nested too deeply (32 levels): run portwrap from an outer namespace";
-    else if (p.clone_errno == EINVAL)
-        item.fix = "the kernel lacks user or network namespaces (CONFIG_USER_NS, CONFIG_NET_NS): use a kernel "
-                   "that has them";
     else
-        item.fix = std::string("see ") + kTroubleshooting + ", 'Creating the namespace'";
+        item.fix = start::hint(Stage::Clone, p.err);
     return item;
 }
 
@@ -246,12 +246,12 @@ Item assess_id_map(const Facts& facts)
 {
     Item item{Status::Ok, "id-map", "", ""};
     const ProbeResult& p = facts.probe;
-    if (!p.ran || p.failed_at == ProbeStep::UserNamespace) {
+    if (!p.ran || p.failed_at == Stage::Clone) {
         item.status = Status::Skipped;
         item.detail = not_tried(facts);
         return item;
     }
-    if (p.failed_at != ProbeStep::IdMap) {
+    if (p.failed_at != Stage::IdMap) {
         const std::string ids = "uid " + std::to_string(p.uid_inside) + " and gid " + std::to_string(p.gid_inside) +
                                 " inside";
         if (p.used_helpers)
@@ -263,21 +263,7 @@ Item assess_id_map(const Facts& facts)
     }
     item.status = Status::Fail;
     item.detail = p.error;
-    const std::string& e = p.error;
-    if (contains(e, "map failed: ") && contains(e, std::strerror(EPERM)))
-        item.fix = "the helper is not privileged: see the newuidmap and newgidmap lines";
-    else if (contains(e, "not allowed"))
-        item.fix = "the helper does not find that range for this user in /etc/subuid or /etc/subgid (looked up "
-                   "under another name?): as root, correct the entries, e.g. usermod --add-subuids and "
-                   "--add-subgids";
-    else if (contains(e, std::strerror(EINVAL)))
-        item.fix = "the kernel refused the map: the ranges in /etc/subuid or /etc/subgid overlap each other or the "
-                   "user's own id; correct them as root";
-    else if (contains(e, "cannot run "))
-        item.fix = "the helper cannot be executed (noexec mount?): check it, or remove it from PATH to use the "
-                   "single-id map";
-    else
-        item.fix = std::string("see ") + kTroubleshooting + ", 'Id maps'";
+    item.fix = start::hint(Stage::IdMap, p.err);
     return item;
 }
 
@@ -300,32 +286,21 @@ Item assess_tun(const Facts& facts)
     const bool right_device = t.stat_errno == 0 && t.char_device && t.major == 10 && t.minor == 200;
     const bool world_rw = (t.mode & 06) == 06;
 
-    if (p.ran && (p.failed_at == ProbeStep::None || p.failed_at == ProbeStep::Network)) {
+    if (p.ran && !stopped_before_network(p)) {
         item.detail = found + "; created tap0 in a test namespace";
         if (!world_rw && facts.uid == 0)
             item.detail += " (as root: other users need mode 0666)";
         return item;
     }
-    if (p.ran && p.failed_at == ProbeStep::Tun) {
+    if (p.ran && tun_failed(p.failed_at)) {
         item.status = Status::Fail;
         item.detail = found + "; " + p.error;
-        const std::string& e = p.error;
-        if (contains(e, std::strerror(ENOENT)))
-            item.fix = "as root: modprobe tun; if it is still missing: " + mknod;
-        else if (contains(e, "TUNSETIFF") && apparmor_denies(facts))
+        if (p.failed_at == Stage::TunSetIff && apparmor_denies(facts))
             item.fix = std::string("see the ") + kAppArmorSysctl + " line";
-        else if (contains(e, "TUNSETIFF") && contains(e, std::strerror(EPERM)))
-            item.fix = "the namespace has no capabilities: a security module (AppArmor, SELinux) or a container "
-                       "denies them; allow user namespaces with capabilities for portwrap";
-        else if (contains(e, "TUNSETIFF") || !right_device)
+        else if (p.failed_at == Stage::OpenTun && t.stat_errno == 0 && !right_device)
             item.fix = "as root: make it the tun device (character device 10,200): rm /dev/net/tun && " + mknod;
-        else if (contains(e, std::strerror(EACCES)))
-            item.fix = "as root: chmod 0666 /dev/net/tun";
-        else if (contains(e, std::strerror(EPERM)))
-            item.fix = "as root: chmod 0666 /dev/net/tun; in a container, also pass the device in "
-                       "(e.g. docker run --device /dev/net/tun)";
         else
-            item.fix = std::string("see ") + kTroubleshooting + ", 'Network set-up inside the namespace'";
+            item.fix = start::hint(p.failed_at, p.err);
         return item;
     }
     // Not tried: judge what can be seen from outside.
@@ -352,13 +327,12 @@ Item assess_network(const Facts& facts)
 {
     Item item{Status::Ok, "network", "", ""};
     const ProbeResult& p = facts.probe;
-    if (!p.ran || p.failed_at == ProbeStep::UserNamespace || p.failed_at == ProbeStep::IdMap ||
-        p.failed_at == ProbeStep::Tun) {
+    if (stopped_before_network(p)) {
         item.status = Status::Skipped;
         item.detail = not_tried(facts);
         return item;
     }
-    if (p.failed_at == ProbeStep::None) {
+    if (p.failed_at == Stage::None) {
         item.detail = "lo and tap0 up, 10.0.2.100/24 on tap0, default route via 10.0.2.2, in a test namespace";
         return item;
     }
@@ -366,11 +340,8 @@ Item assess_network(const Facts& facts)
     item.detail = p.error;
     if (apparmor_denies(facts))
         item.fix = std::string("see the ") + kAppArmorSysctl + " line";
-    else if (contains(p.error, std::strerror(EPERM)))
-        item.fix = "the namespace has no capabilities: a security module (AppArmor, SELinux) or a container denies "
-                   "them";
     else
-        item.fix = std::string("see ") + kTroubleshooting + ", 'Network set-up inside the namespace'";
+        item.fix = start::hint(p.failed_at, p.err);
     return item;
 }
 
@@ -472,7 +443,7 @@ std::vector<Item> assess(const Facts& facts)
 {
     std::vector<Item> items;
     const ProbeResult& p = facts.probe;
-    const bool userns_created = p.ran && p.failed_at != ProbeStep::UserNamespace;
+    const bool userns_created = p.ran && p.failed_at != Stage::Clone;
 
     // kernel
     {
@@ -549,7 +520,7 @@ std::vector<Item> assess(const Facts& facts)
             item.detail = std::to_string(*value) + ": new user namespaces get no capabilities, so tap0 cannot be "
                                                    "set up";
             item.fix = apparmor_fix(facts);
-        } else if (p.ran && (p.failed_at == ProbeStep::None)) {
+        } else if (p.ran && p.failed_at == Stage::None) {
             item.detail = std::to_string(*value) + ", but this binary keeps its capabilities in a new user namespace "
                                                    "(an AppArmor profile allows it, or it runs privileged)";
         } else {

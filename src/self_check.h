@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "id_map.h"
+#include "start_failure.h"
 #include "subid.h"
 
 namespace portwrap::self_check {
@@ -45,20 +46,14 @@ struct TunFacts {
     uint32_t mode = 0;  // permission bits only
 };
 
-// Where the trial run in throwaway namespaces stopped.
-enum class ProbeStep {
-    None,           // nothing failed: namespaces, maps, tap0 and its network all worked
-    UserNamespace,  // clone(CLONE_NEWUSER|CLONE_NEWNET) failed (clone_errno)
-    IdMap,          // writing uid_map/gid_map failed (error)
-    Tun,            // opening /dev/net/tun or creating tap0 failed (error)
-    Network,        // rtnetlink set-up of lo/tap0/route failed (error), or the trial broke off
-};
-
+// The trial start-up in throwaway namespaces: where it stopped, as the launch's own
+// report (start_failure.h) says. Verdicts and fixes come from the stage and errno,
+// never from the message's words.
 struct ProbeResult {
     bool ran = false;  // false: not tried at all (elevated privileges)
-    ProbeStep failed_at = ProbeStep::None;
-    int clone_errno = 0;
-    std::string error;  // the message a launch would print, for IdMap, Tun and Network
+    start::Stage failed_at = start::Stage::None;  // None: namespaces, maps, tap0 and its network worked
+    int err = 0;         // the failing step's errno; 0: none, or the message says it
+    std::string error;   // the message a launch would print (without its hint)
     bool used_helpers = false;  // the map was written by newuidmap/newgidmap
     uint64_t uids_mapped = 0;
     uint64_t gids_mapped = 0;

@@ -1,15 +1,8 @@
 #include "self_check_probe.h"
 
 #include <fcntl.h>
-#include <net/if.h>
-#include <poll.h>
-#include <sched.h>
-#include <signal.h>
 #include <sys/auxv.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -19,22 +12,18 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "child_process.h"
 #include "error.h"
-#include "guest_network.h"
 #include "handoff_filter.h"
 #include "id_map.h"
 #include "jupyterhub.h"
+#include "launcher.h"
 #include "log.h"
+#include "start_failure.h"
 #include "subid.h"
-#include "tap_device.h"
 #include "unique_fd.h"
 
 namespace portwrap::self_check {
 namespace {
-
-// How long the test namespace may take to set up tap0 once its maps are written.
-constexpr int kProbeTimeoutMs = 20000;
 
 // A whole file, or nullopt with errno set. No stdio: errno must survive.
 std::optional<std::string> read_file(const char* path)
@@ -84,98 +73,27 @@ TunFacts inspect_tun()
     return tun;
 }
 
-// What the test namespace's process reports once it has tried tap0.
-struct ProbeReply {
-    int32_t failed_at = static_cast<int32_t>(ProbeStep::Network);
-    uint32_t uid = 0;
-    uint32_t gid = 0;
-    char text[480] = {};
-};
-
-// In the test namespace: the steps of child.cpp's set_up_network, with the same
-// functions, reported instead of handed on. Never returns.
-[[noreturn]] void probe_child(int socket, pid_t parent) noexcept
-{
-    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent)
-        _exit(kExitSetupFailure);
-    char go = 0;
-    if (::recv(socket, &go, 1, 0) != 1 || go != 'M')
-        _exit(kExitSetupFailure);  // the maps could not be written: the parent reports it
-    ProbeReply reply;
-    reply.uid = static_cast<uint32_t>(::getuid());
-    reply.gid = static_cast<uint32_t>(::getgid());
-    ProbeStep step = ProbeStep::Tun;
-    try {
-        UniqueFd tap = open_tap(guest_network::kTapName);
-        step = ProbeStep::Network;
-        const int ifindex = static_cast<int>(if_nametoindex(guest_network::kTapName));
-        if (ifindex == 0)
-            throw_errno(std::string("cannot find ") + guest_network::kTapName + " after creating it");
-        guest_network::configure(ifindex);
-        step = ProbeStep::None;
-    } catch (const std::exception& e) {
-        std::snprintf(reply.text, sizeof reply.text, "%s", e.what());
-    }
-    reply.failed_at = static_cast<int32_t>(step);
-    ::send(socket, &reply, sizeof reply, MSG_NOSIGNAL);
-    _exit(0);
-}
-
-// A launch's start-up, in namespaces that are thrown away again: clone into new user
-// and network namespaces, write the maps as a launch would (newuidmap/newgidmap or
-// the single-id map), then create and configure tap0 inside.
+// A launch's start-up, in namespaces that are thrown away again: the launch's own
+// code (Launcher::Probe) clones into new user and network namespaces, writes the maps
+// as a launch would (newuidmap/newgidmap or the single-id map), creates and
+// configures tap0 inside, and stops before anything a command needs.
 ProbeResult probe_namespaces(const id_map::Plan& plan)
 {
     ProbeResult result;
     result.ran = true;
     result.used_helpers = !plan.newuidmap.empty();
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
-        throw_errno("cannot create socketpair");
-    UniqueFd parent_end(fds[0]), child_end(fds[1]);
-    const pid_t parent = ::getpid();
-    std::fflush(nullptr);
-    long pid = ::syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNET | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
-    if (pid < 0) {
-        result.failed_at = ProbeStep::UserNamespace;
-        result.clone_errno = errno;
-        return result;
-    }
-    if (pid == 0) {
-        parent_end.reset();
-        probe_child(child_end.get(), parent);
-    }
-    ChildProcess child(static_cast<pid_t>(pid));  // killed and reaped on every way out
-    child_end.reset();
-
     try {
-        id_map::apply(plan, child.pid());
-    } catch (const Error& e) {
-        result.failed_at = ProbeStep::IdMap;
-        result.error = e.what();
-        return result;
+        Launcher launcher(Launcher::Probe{}, plan);
+        const std::string proc = "/proc/" + std::to_string(launcher.child().pid()) + "/";
+        result.uids_mapped = count_mapped_ids(read_file((proc + "uid_map").c_str()).value_or(""));
+        result.gids_mapped = count_mapped_ids(read_file((proc + "gid_map").c_str()).value_or(""));
+        result.uid_inside = launcher.uid_inside();
+        result.gid_inside = launcher.gid_inside();
+    } catch (const start::StartError& e) {
+        result.failed_at = e.failure().stage;
+        result.err = e.failure().err;
+        result.error = start::message(e.failure());
     }
-    const std::string proc = "/proc/" + std::to_string(pid) + "/";
-    result.uids_mapped = count_mapped_ids(read_file((proc + "uid_map").c_str()).value_or(""));
-    result.gids_mapped = count_mapped_ids(read_file((proc + "gid_map").c_str()).value_or(""));
-
-    const char go = 'M';
-    ProbeReply reply;
-    pollfd wait_for{parent_end.get(), POLLIN, 0};
-    ssize_t got = -1;
-    if (::send(parent_end.get(), &go, 1, MSG_NOSIGNAL) == 1 && ::poll(&wait_for, 1, kProbeTimeoutMs) == 1)
-        got = ::recv(parent_end.get(), &reply, sizeof reply, 0);
-    if (got != static_cast<ssize_t>(sizeof reply)) {
-        result.failed_at = ProbeStep::Network;
-        result.error = "the test namespace's set-up process ended early or did not answer";
-        return result;
-    }
-    reply.text[sizeof reply.text - 1] = '\0';
-    result.failed_at = static_cast<ProbeStep>(reply.failed_at);
-    result.error = reply.text;
-    result.uid_inside = reply.uid;
-    result.gid_inside = reply.gid;
-    child.wait();
     return result;
 }
 

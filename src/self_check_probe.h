@@ -1,7 +1,7 @@
 // portwrap --check, the part that looks at the machine: it reads the files and
-// sysctls a launch depends on, then tries the risky steps of a launch for real in
-// throwaway namespaces (clone, the id maps as a launch writes them, tap0 on
-// /dev/net/tun, the rtnetlink set-up), and prints self_check's verdicts.
+// sysctls a launch depends on, then runs a launch's own start-up (launcher.h,
+// Launcher::Probe) in throwaway namespaces (clone, the id maps as a launch writes them,
+// tap0 on /dev/net/tun, the rtnetlink set-up), and prints self_check's verdicts.
 #pragma once
 
 #include "self_check.h"

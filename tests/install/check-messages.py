@@ -4,7 +4,10 @@
 The messages are taken from the source mechanically: the format (first argument) of
 every log::error, log::notice and log::info call, and the message (first argument)
 of every Error(...), throw_errno(...), describe_errno(...) and UsageError{...} in
-src/*.cpp. Of each message, the fixed text between its variable parts (printf
+src/*.cpp; the detail of every start-up failure report (the child's fail(SOCKET,
+STAGE, ERR, DETAIL), ToParent::failed(STAGE, ERR, DETAIL) and StartError({STAGE,
+ERR, DETAIL})); and every text the hint for a start-up failure can return (the
+returns in src/start_failure.cpp before message()). Of each message, the fixed text between its variable parts (printf
 conversions, or anything that is not a string literal) is kept; a part without a
 letter, such as "': ", is dropped. A message is documented when one line of the
 doc (backticks removed) holds all of its parts, in order. The doc writes the
@@ -19,7 +22,10 @@ import pathlib
 import re
 import sys
 
-CALL = re.compile(r'\b(log::(?:error|notice|info)|throw_errno|describe_errno|Error|UsageError)\s*([({])')
+CALL = re.compile(r'\b(log::(?:error|notice|info)|throw_errno|describe_errno|Error|UsageError|fail|failed|StartError)'
+                  r'\s*([({])')
+# Which argument holds the message, where it is not the first.
+MESSAGE_ARGUMENT = {'fail': 3, 'failed': 2}
 PRINTF = re.compile(r'%[-+ #0-9.*]*(?:hh|h|ll|l|z|j|t)?[diouxXeEfgGcsp%]')
 
 
@@ -67,6 +73,16 @@ def first_argument(args):
             return args[:i]
         i += 1
     return args
+
+
+def nth_argument(args, n):
+    """The text of the n-th (from 0) top-level argument of args."""
+    for _ in range(n):
+        first = first_argument(args)
+        if len(first) == len(args):
+            return ''
+        args = args[len(first) + 1:]
+    return first_argument(args)
 
 
 def alternatives(expression):
@@ -133,10 +149,40 @@ def messages(source_root):
             start = call.end() - 1
             args = text[start + 1:matching_end(text, start, bracket) - 1]
             line = text.count('\n', 0, call.start()) + 1
-            for expression in alternatives(first_argument(args)):
+            if name == 'StartError':  # StartError({STAGE, ERR, DETAIL})
+                inner = args.strip()
+                if not inner.startswith('{'):
+                    continue
+                argument = nth_argument(inner[1:matching_end(inner, 0, '{') - 1], 2)
+            else:
+                argument = nth_argument(args, MESSAGE_ARGUMENT.get(name, 0))
+            for expression in alternatives(argument):
                 fixed = parts(expression, name.startswith('log::'))
                 if fixed:
                     found.append((f'src/{path.name}:{line}', fixed))
+    found += hints(source_root)
+    return found
+
+
+def hints(source_root):
+    """The texts start::hint() can return: each return in src/start_failure.cpp
+    before message()."""
+    path = source_root / 'src' / 'start_failure.cpp'
+    if not path.exists():
+        return []
+    text = path.read_text()
+    end = text.find('std::string message(')
+    text = text[:end if end >= 0 else len(text)]
+    found = []
+    for ret in re.finditer(r'\breturn\b', text):
+        stop = ret.end()
+        while stop < len(text) and text[stop] != ';':
+            stop = skip_literal(text, stop) if text[stop] == '"' else stop + 1
+        line = text.count('\n', 0, ret.start()) + 1
+        for expression in alternatives(text[ret.end():stop]):
+            fixed = parts(expression, False)
+            if fixed and '"' in expression:
+                found.append((f'src/start_failure.cpp:{line}', fixed))
     return found
 
 

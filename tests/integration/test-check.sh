@@ -15,6 +15,8 @@
 #    bind-mounted over /usr/bin/newuidmap -> warning, exit 0 (the single-id map);
 #  - portwrap installed setuid root -> refused with one line, exit 125 (test-elevated-copy.sh
 #    tries every mode).
+#  - each /dev/net/tun failure above, launched for real in the same state: the launch's
+#    one error line ends with --check's fix in brackets (one hint for both);
 # Not testable here: kernel.unprivileged_userns_clone and
 # kernel.apparmor_restrict_unprivileged_userns (this kernel has neither sysctl);
 # their verdicts are unit-tested (tests/unit/test_self_check.cpp).
@@ -84,6 +86,28 @@ else
     expect_line "as root" ok id-map "single-id map"
 fi
 
+# expect_launch_hint WHAT NAME: a launch, in the state --check just judged, fails with
+# one line that ends with the NAME line's fix in brackets: the launch and --check
+# start the namespace with the same code and give the same hint.
+expect_launch_hint() {
+    local what=$1 name=$2 fix
+    fix=$(grep -E "^FAIL +$(sed 's/[.[\*^$/]/\\&/g' <<<"$name"): " "$PW_OUT" | sed -E 's/.*; fix: //')
+    if [[ -z $fix ]]; then
+        fail_later "$what: no fix on the FAIL $name line"
+        return
+    fi
+    PW_DEADLINE=30 pw_run -p "$(free_port)" -P 8080 -- true
+    expect_status "$what: a launch" 125
+    expect_one_error_line "$what: a launch" "($fix)"
+    local line
+    line=$(head -n 1 "$PW_ERR")
+    if [[ $line == *"($fix)" ]]; then
+        pass "$what: the launch's line ends with --check's fix in brackets"
+    else
+        fail_later "$what: the launch's line does not end with '($fix)': $line"
+    fi
+}
+
 # --- user namespaces disabled ---------------------------------------------------------------
 host_max_ns=$(cat /proc/sys/user/max_user_namespaces)
 PW_INNER=(unshare --user --map-root-user sh -c 'echo 0 >/proc/sys/user/max_user_namespaces && exec "$@"' sh)
@@ -101,9 +125,11 @@ tun_ns true
 run_check "/dev/net/tun missing" 1
 expect_line "/dev/net/tun missing" FAIL /dev/net/tun "missing" "modprobe tun" "mknod /dev/net/tun c 10 200"
 expect_line "/dev/net/tun missing" skipped network
+expect_launch_hint "/dev/net/tun missing" /dev/net/tun
 tun_ns 'mknod -m 0666 /dev/net/tun c 1 3'
 run_check "/dev/net/tun not the tun device" 1
 expect_line "/dev/net/tun not the tun device" FAIL /dev/net/tun "character device 1,3" "Inappropriate ioctl" "mknod /dev/net/tun c 10 200"
+expect_launch_hint "/dev/net/tun not the tun device" /dev/net/tun
 # A real tun node (10,200) on that tmpfs: first with Debian's mode, then with 0600.
 tun_ns 'mknod -m 0666 /dev/net/tun c 10 200'
 run_check "/dev/net/tun 10,200 mode 0666 (a private node)" 0
@@ -112,6 +138,7 @@ tun_ns 'mknod -m 0600 /dev/net/tun c 10 200'
 if [[ $PW_AS == user ]]; then
     run_check "/dev/net/tun mode 0600" 1
     expect_line "/dev/net/tun mode 0600" FAIL /dev/net/tun "mode 0600" "Permission denied" "fix: as root: chmod 0666 /dev/net/tun"
+    expect_launch_hint "/dev/net/tun mode 0600" /dev/net/tun
 else
     run_check "/dev/net/tun mode 0600 (root may open it)" 0
     expect_line "/dev/net/tun mode 0600 as root" ok /dev/net/tun "mode 0600" "other users need mode 0666"

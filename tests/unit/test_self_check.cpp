@@ -5,6 +5,7 @@
 #include "self_check.h"
 
 using namespace portwrap::self_check;
+using portwrap::start::Stage;
 
 namespace {
 
@@ -105,8 +106,8 @@ TEST_CASE("user namespaces disabled by a sysctl", "[self-check]")
     Facts f = working_machine();
     f.probe = {};
     f.probe.ran = true;
-    f.probe.failed_at = ProbeStep::UserNamespace;
-    f.probe.clone_errno = ENOSPC;
+    f.probe.failed_at = Stage::Clone;
+    f.probe.err = ENOSPC;
 
     SECTION("user.max_user_namespaces=0")
     {
@@ -129,7 +130,7 @@ TEST_CASE("user namespaces disabled by a sysctl", "[self-check]")
     SECTION("Debian's kernel.unprivileged_userns_clone=0")
     {
         f.unprivileged_userns_clone = 0;
-        f.probe.clone_errno = EPERM;
+        f.probe.err = EPERM;
         const auto items = assess(f);
         CHECK(item(items, "kernel.unprivileged_userns_clone").status == Status::Fail);
         CHECK(item(items, "kernel.unprivileged_userns_clone").fix.find("sysctl -w kernel.unprivileged_userns_clone=1") !=
@@ -151,7 +152,8 @@ TEST_CASE("Ubuntu's AppArmor restriction", "[self-check]")
     f.apparmor_restrict_unprivileged_userns = 1;
     SECTION("it denies capabilities: TUNSETIFF fails with EPERM")
     {
-        f.probe.failed_at = ProbeStep::Tun;
+        f.probe.failed_at = Stage::TunSetIff;
+        f.probe.err = EPERM;
         f.probe.error = std::string("cannot create TAP device tap0 (TUNSETIFF on /dev/net/tun): ") + std::strerror(EPERM);
         const auto items = assess(f);
         const Item apparmor = item(items, "kernel.apparmor_restrict_unprivileged_userns");
@@ -169,7 +171,7 @@ TEST_CASE("Ubuntu's AppArmor restriction", "[self-check]")
     }
     SECTION("not tried: a warning")
     {
-        f.probe.failed_at = ProbeStep::IdMap;
+        f.probe.failed_at = Stage::IdMap;
         f.probe.error = "x";
         CHECK(status(f, "kernel.apparmor_restrict_unprivileged_userns") == Status::Warning);
     }
@@ -279,12 +281,13 @@ TEST_CASE("newuidmap and newgidmap", "[self-check]")
     }
     SECTION("the helper fails for real")
     {
-        f.probe.failed_at = ProbeStep::IdMap;
+        f.probe.failed_at = Stage::IdMap;
         f.probe.error = "/usr/bin/newuidmap failed (exit status 1): newuidmap: write to uid_map failed: Operation not permitted";
         const auto items = assess(f);
         CHECK(item(items, "id-map").status == Status::Fail);
         CHECK(item(items, "id-map").detail == f.probe.error);
-        CHECK(item(items, "id-map").fix.find("not privileged") != std::string::npos);
+        CHECK(item(items, "id-map").fix == portwrap::start::hint(Stage::IdMap, 0));
+        CHECK(item(items, "id-map").fix.find("/etc/subuid") != std::string::npos);
         CHECK(item(items, "/dev/net/tun").status == Status::Skipped);
     }
 }
@@ -295,9 +298,9 @@ TEST_CASE("/dev/net/tun", "[self-check]")
     SECTION("Permission denied for a user")
     {
         f.tun.mode = 0600;
-        f.probe.failed_at = ProbeStep::Tun;
-        f.probe.error = "cannot open /dev/net/tun: Permission denied (it must be readable and writable by every "
-                        "user: chmod 0666 /dev/net/tun)";
+        f.probe.failed_at = Stage::OpenTun;
+        f.probe.err = EACCES;
+        f.probe.error = "cannot open /dev/net/tun: Permission denied";
         const Item tun = item(assess(f), "/dev/net/tun");
         CHECK(tun.status == Status::Fail);
         CHECK(tun.fix == "as root: chmod 0666 /dev/net/tun");
@@ -306,18 +309,37 @@ TEST_CASE("/dev/net/tun", "[self-check]")
     SECTION("missing")
     {
         f.tun = {ENOENT};
-        f.probe.failed_at = ProbeStep::Tun;
+        f.probe.failed_at = Stage::OpenTun;
+        f.probe.err = ENOENT;
         f.probe.error = "cannot open /dev/net/tun: No such file or directory";
         CHECK(item(assess(f), "/dev/net/tun").fix.find("modprobe tun") != std::string::npos);
     }
     SECTION("not tried, but visibly unusable")
     {
-        f.probe.failed_at = ProbeStep::IdMap;
+        f.probe.failed_at = Stage::IdMap;
         f.probe.error = "x";
         f.tun.mode = 0600;
         CHECK(status(f, "/dev/net/tun") == Status::Fail);
         f.uid = 0;
         CHECK(status(f, "/dev/net/tun") == Status::Skipped);
+    }
+    SECTION("not the tun device: TUNSETIFF fails")
+    {
+        f.tun = {0, true, 1, 3, 0666};
+        f.probe.failed_at = Stage::TunSetIff;
+        f.probe.err = ENOTTY;
+        f.probe.error = "cannot create TAP device tap0 (TUNSETIFF on /dev/net/tun): Inappropriate ioctl for device";
+        const Item tun = item(assess(f), "/dev/net/tun");
+        CHECK(tun.status == Status::Fail);
+        CHECK(tun.fix.find("mknod /dev/net/tun c 10 200") != std::string::npos);
+    }
+    SECTION("a file that is no device: open fails, and the fix makes the device")
+    {
+        f.tun = {0, false, 0, 0, 0600};
+        f.probe.failed_at = Stage::OpenTun;
+        f.probe.err = EACCES;
+        f.probe.error = "cannot open /dev/net/tun: Permission denied";
+        CHECK(item(assess(f), "/dev/net/tun").fix.find("mknod /dev/net/tun c 10 200") != std::string::npos);
     }
     SECTION("root may use a 0600 device")
     {
@@ -330,12 +352,39 @@ TEST_CASE("/dev/net/tun", "[self-check]")
 TEST_CASE("rtnetlink failing inside is a network FAIL", "[self-check]")
 {
     Facts f = working_machine();
-    f.probe.failed_at = ProbeStep::Network;
+    f.probe.failed_at = Stage::Network;
+    f.probe.err = EPERM;
     f.probe.error = "cannot bring up lo (rtnetlink): Operation not permitted";
     const auto items = assess(f);
     CHECK(item(items, "network").status == Status::Fail);
+    CHECK(item(items, "network").fix == portwrap::start::hint(Stage::Network, EPERM));
     CHECK(item(items, "/dev/net/tun").status == Status::Ok);
     CHECK(exit_status(items) == 1);
+}
+
+// The verdicts come from the report's stage and errno: a message whose words name
+// another cause ("TUNSETIFF", "not allowed", a strerror text) changes nothing.
+TEST_CASE("no verdict or fix depends on the message's words", "[self-check]")
+{
+    const std::string misleading = std::string("TUNSETIFF not allowed map failed: cannot run ") +
+                                   std::strerror(EPERM) + " " + std::strerror(ENOENT) + " " + std::strerror(EACCES);
+    for (Stage stage : {Stage::Clone, Stage::IdMap, Stage::OpenTun, Stage::TunSetIff, Stage::Network}) {
+        for (int err : {0, EPERM, ENOENT, EINVAL}) {
+            Facts plain = working_machine();
+            plain.probe.failed_at = stage;
+            plain.probe.err = err;
+            plain.probe.error = "x";
+            Facts worded = plain;
+            worded.probe.error = misleading;
+            const auto a = assess(plain), b = assess(worded);
+            REQUIRE(a.size() == b.size());
+            for (size_t i = 0; i < a.size(); ++i) {
+                CAPTURE(portwrap::start::stage_name(stage), err, a[i].name);
+                CHECK(a[i].status == b[i].status);
+                CHECK(a[i].fix == b[i].fix);
+            }
+        }
+    }
 }
 
 TEST_CASE("a free range is suggested above every range in both files", "[self-check]")

@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """A/B start-and-exit cost: `BIN [ARGS] -- true` for each binary, interleaved.
 
-    runuser -u portwrap-test -- /usr/bin/python3 bench/ab_true.py [-n 30] [--args '-p 0:1'] BIN [BIN...]
+    runuser -u portwrap-test -- /usr/bin/python3 bench/ab_true.py [-n 30] [--args '-p 0:1'] [--command true] BIN [BIN...]
 
 Runs round after round, each binary once per round in turn (so that a burst of load
-on the shared machine hits every binary alike), and prints the median, quartiles and
-minimum wall time of each, from just before posix_spawn() until waitpid() returns.
+on the shared machine hits every binary alike), and prints the median, quartiles, 90th percentile,
+minimum and maximum wall time of each, from just before posix_spawn() until waitpid() returns.
 `true` itself runs too, as the baseline. Not a test: it asserts nothing.
 """
 import argparse
@@ -34,11 +34,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=30, help="runs of each binary (default 30)")
     ap.add_argument("--args", default="-p 0:1", help="portwrap options before `--` (default '-p 0:1')")
+    ap.add_argument("--command", default="true", help="the command to run (default true), baseline too")
     ap.add_argument("binaries", nargs="+")
     a = ap.parse_args()
-    argvs = {"true": ["true"]}
+    command = shlex.split(a.command)
+    argvs = {a.command: command}
     for b in a.binaries:
-        argvs[b] = [b, *shlex.split(a.args), "--", "true"]
+        argvs[b] = [b, *shlex.split(a.args), "--", *command]
     for argv in argvs.values():  # warm the page cache, check that each one runs
         run_once(argv)
     times = {k: [] for k in argvs}
@@ -46,10 +48,10 @@ def main():
         for k, argv in argvs.items():
             times[k].append(run_once(argv))
     print(f"{a.n} runs each, interleaved; load average {os.getloadavg()[0]:.2f}; ms")
-    print(f"{'binary':<40} {'median':>8} {'p25':>8} {'p75':>8} {'min':>8}")
+    print(f"{'binary':<40} {'median':>8} {'p25':>8} {'p75':>8} {'p90':>8} {'min':>8} {'max':>8}")
     for k, t in times.items():
-        q = statistics.quantiles(t, n=4)
-        print(f"{k:<40} {statistics.median(t):8.2f} {q[0]:8.2f} {q[2]:8.2f} {min(t):8.2f}")
+        q = statistics.quantiles(t, n=20)
+        print(f"{k:<40} {statistics.median(t):8.2f} {q[4]:8.2f} {q[14]:8.2f} {q[17]:8.2f} {min(t):8.2f} {max(t):8.2f}")
 
 
 if __name__ == "__main__":

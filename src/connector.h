@@ -30,9 +30,8 @@ struct Reply {
     int32_t error = 0;  // 0, or the errno of socket()/connect(); the socket rides along
 };
 
-// Called by the namespace child before exec: starts the connector as a grandchild
-// that is re-parented to portwrap (its subreaper), so the command never sees it as
-// a child. It keeps only `socket` open and serves it until portwrap closes its end.
+// Called by the namespace child before exec: starts the connector as portwrap's
+// own child (CLONE_PARENT), so the command never sees it as a child. It keeps only `socket` open and serves it until portwrap closes its end.
 // In_pid_namespace: the caller is the init of a new PID namespace (--pid-ns), where
 // re-parenting ends at the init; the connector is then the caller's own child.
 // Returns its pid (as the caller sees it). Throws Error. The caller's copy of

@@ -1,11 +1,13 @@
 // Helpers for the unit tests of the poll sources (UDP relay, readiness, forward table):
 // a real connector process and servers on 127.0.0.1, no namespace. The connector is
-// started the way the namespace child starts it (connector::spawn); this test process
-// is its subreaper, so it opens its sockets in the host's network namespace, where
-// "inside" is simply the host's loopback.
+// started the way the namespace child starts it: a child of this test process (which
+// plays portwrap) calls connector::spawn, which makes the connector this process's
+// child. It opens its sockets in the host's network namespace, where "inside" is
+// simply the host's loopback.
 #pragma once
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/prctl.h>
@@ -36,7 +38,31 @@ public:
         if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
             throw std::runtime_error("socketpair failed");
         mine_ = UniqueFd(fds[0]);
-        pid_ = connector::spawn(UniqueFd(fds[1]), ::getpid(), false);
+        UniqueFd theirs(fds[1]);
+        int pid_pipe[2];
+        if (::pipe2(pid_pipe, O_CLOEXEC) != 0)
+            throw std::runtime_error("pipe2 failed");
+        UniqueFd pid_read(pid_pipe[0]), pid_write(pid_pipe[1]);
+        const pid_t self = ::getpid();
+        const pid_t caller = ::fork();
+        if (caller < 0)
+            throw std::runtime_error("fork failed");
+        if (caller == 0) {
+            pid_t connector = -1;
+            try {
+                connector = connector::spawn(std::move(theirs), self, false);
+            } catch (...) {
+            }
+            ssize_t unused = ::write(pid_write.get(), &connector, sizeof connector);
+            (void)unused;
+            _exit(connector > 0 ? 0 : 1);
+        }
+        theirs.reset();
+        pid_write.reset();
+        while (::waitpid(caller, nullptr, 0) < 0 && errno == EINTR) {
+        }
+        if (::read(pid_read.get(), &pid_, sizeof pid_) != sizeof pid_ || pid_ <= 0)
+            throw std::runtime_error("cannot start the connector");
     }
     ~TestConnector()
     {

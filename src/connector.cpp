@@ -19,9 +19,11 @@
 
 #include "error.h"
 #include "fd_closing.h"
+#include "fd_pair.h"
 #include "fd_passing.h"
 #include "guest_network.h"
 #include "log.h"
+#include "namespace_processes.h"
 #include "sandbox_policies.h"
 #include "seccomp_filter.h"
 
@@ -136,10 +138,9 @@ pid_t spawn(UniqueFd socket, pid_t portwrap_pid, bool in_pid_namespace)
     if (in_pid_namespace)
         return spawn_in_pid_namespace(std::move(socket));
     // Report the grandchild's pid through a pipe: the middle process exits at once.
-    int pid_pipe[2];
-    if (::pipe2(pid_pipe, O_CLOEXEC) != 0)
+    auto [pid_read, pid_write] = make_pipe(O_CLOEXEC);
+    if (!pid_read)
         throw_errno("cannot create a pipe for the connector");
-    UniqueFd pid_read(pid_pipe[0]), pid_write(pid_pipe[1]);
 
     pid_t middle = ::fork();
     if (middle < 0)
@@ -176,8 +177,16 @@ pid_t spawn(UniqueFd socket, pid_t portwrap_pid, bool in_pid_namespace)
     return connector;
 }
 
-UniqueFd request_connection(int socket, uint16_t port, bool udp, Target target)
+}  // namespace portwrap::connector
+
+namespace portwrap {
+
+using connector::Reply;
+using connector::Request;
+
+UniqueFd Connector::open(uint16_t port, bool udp, connector::Target target) noexcept
 {
+    const int socket = socket_.get();
     Request request;
     request.port = port;
     request.udp = udp ? 1 : 0;
@@ -193,7 +202,7 @@ UniqueFd request_connection(int socket, uint16_t port, bool udp, Target target)
     pollfd answer{socket, POLLIN, 0};
     int ready;
     do {
-        ready = ::poll(&answer, 1, kReplyTimeoutMs);
+        ready = ::poll(&answer, 1, connector::kReplyTimeoutMs);
     } while (ready < 0 && errno == EINTR);
     if (ready == 0) {
         // Stopped (SIGSTOP, a debugger) or starved: give it up for good, so that no
@@ -202,7 +211,7 @@ UniqueFd request_connection(int socket, uint16_t port, bool udp, Target target)
         ::shutdown(socket, SHUT_RDWR);
         log::error("the connector in the namespace did not answer within %d ms (stopped?): new connections "
                    "through the forwards into the namespace fail from now on; restart portwrap",
-                   kReplyTimeoutMs);
+                   connector::kReplyTimeoutMs);
         errno = ETIMEDOUT;
         return UniqueFd();
     }
@@ -221,4 +230,16 @@ UniqueFd request_connection(int socket, uint16_t port, bool udp, Target target)
     return connection;
 }
 
-}  // namespace portwrap::connector
+void Connector::stop(int grace_ms, int signal_fd) noexcept
+{
+    if (!socket_)
+        return;
+    socket_.reset();
+    if (pid_ > 0 && !namespace_processes::reap(pid_, grace_ms, signal_fd)) {
+        ::kill(pid_, SIGKILL);
+        namespace_processes::reap(pid_, grace_ms, signal_fd);
+    }
+    pid_ = 0;
+}
+
+}  // namespace portwrap

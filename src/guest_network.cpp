@@ -72,7 +72,7 @@ void configure(int tap_ifindex)
     rtnetlink::Socket netlink;
     auto run = [&](rtnetlink::Request request, const std::string& step) {
         if (int err = netlink.execute(request); err != 0)
-            throw Error(describe_errno("cannot " + step + " (rtnetlink)", err));
+            throw Error(describe_errno("cannot " + step + " (rtnetlink)", err), kExitSetupFailure, err);
     };
     const int lo = static_cast<int>(if_nametoindex("lo"));
     if (lo == 0)

@@ -115,6 +115,16 @@ std::string bind_failure(const std::string& where, const forward::Spec& spec, in
     return message;
 }
 
+namespace {
+
+[[noreturn]] void throw_bind_failure(const std::string& where, const forward::Spec& spec)
+{
+    const int err = errno;
+    throw Error(bind_failure(where, spec, err), kExitSetupFailure, err);
+}
+
+}  // namespace
+
 UniqueFd listen_tcp(const forward::Spec& spec)
 {
     const std::string where = forward::host_side(spec);
@@ -128,7 +138,7 @@ UniqueFd listen_tcp(const forward::Spec& spec)
         if (spec.ipv6)  // [::] means IPv6 only, like the address says; 0.0.0.0 is separate
             ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
         if (::bind(fd.get(), address.get(), address.length) != 0)
-            throw Error(bind_failure(where, spec, errno));
+            throw_bind_failure(where, spec);
     } else {
         make_way_for_unix_socket(spec.unix_path);
         OwnerOnlyUmask owner_only;
@@ -138,6 +148,13 @@ UniqueFd listen_tcp(const forward::Spec& spec)
     if (::listen(fd.get(), SOMAXCONN) != 0)
         throw_errno("cannot listen on " + where);
     return fd;
+}
+
+UniqueFd listen_unix(const std::string& path)
+{
+    forward::Spec spec;  // a unix: host side is all a Spec needs to name the socket
+    spec.unix_path = path;
+    return listen_tcp(spec);
 }
 
 UniqueFd bind_udp(const forward::Spec& spec)
@@ -151,7 +168,7 @@ UniqueFd bind_udp(const forward::Spec& spec)
     if (spec.ipv6)
         ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
     if (::bind(fd.get(), address.get(), address.length) != 0)
-        throw Error(bind_failure(where, spec, errno));
+        throw_bind_failure(where, spec);
     return fd;
 }
 

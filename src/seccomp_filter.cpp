@@ -137,7 +137,7 @@ int load(const Policy& policy) noexcept
 void install(const Policy& policy)
 {
     if (const int err = load(policy); err != 0)
-        throw Error(describe_errno(std::string("cannot install the seccomp filter of ") + policy.name, err));
+        throw_errno(std::string("cannot install the seccomp filter of ") + policy.name, err);
 }
 
 std::string markdown_table(const Policy& policy)

@@ -23,7 +23,7 @@ UniqueFd open_tap(const std::string& name)
             hint = " (load the tun module: modprobe tun, or create it: mknod /dev/net/tun c 10 200)";
         else if (err == EACCES || err == EPERM)
             hint = " (it must be readable and writable by every user: chmod 0666 /dev/net/tun)";
-        throw Error(describe_errno(std::string("cannot open ") + kTunPath, err) + hint);
+        throw Error(describe_errno(std::string("cannot open ") + kTunPath, err) + hint, kExitSetupFailure, err);
     }
     ifreq request{};
     request.ifr_flags = IFF_TAP | IFF_NO_PI;

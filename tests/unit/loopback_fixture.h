@@ -16,41 +16,43 @@
 #include <cerrno>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "connector.h"
+#include "fd_pair.h"
 #include "poll_source.h"
 #include "unique_fd.h"
 
 namespace portwrap::test {
 
-// The connector at the other end of socket().
+// A running connector, passed wherever a Connector& is asked for.
 class TestConnector {
 public:
     TestConnector()
     {
         ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-        int fds[2];
-        if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
+        SocketPair pair = make_socket_pair(SOCK_SEQPACKET | SOCK_CLOEXEC);
+        if (!pair)
             throw std::runtime_error("socketpair failed");
-        mine_ = UniqueFd(fds[0]);
-        pid_ = connector::spawn(UniqueFd(fds[1]), ::getpid(), false);
+        pid_ = connector::spawn(std::move(pair.second), ::getpid(), false);
+        connector_.emplace(std::move(pair.first), 0);  // 0: reaped here, not by stop()
     }
     ~TestConnector()
     {
-        mine_.reset();  // the connector leaves on end-of-file
+        connector_.reset();  // the connector leaves on end-of-file
         while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
         }
     }
     TestConnector(const TestConnector&) = delete;
     TestConnector& operator=(const TestConnector&) = delete;
 
-    int socket() const { return mine_.get(); }
+    operator Connector&() { return *connector_; }
 
 private:
-    UniqueFd mine_;
+    std::optional<Connector> connector_;
     pid_t pid_ = -1;
 };
 

@@ -14,11 +14,13 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "catch.h"
 #include "connector.h"
+#include "fd_pair.h"
 #include "fd_passing.h"
 #include "pipe_pool.h"
 #include "relay.h"
@@ -75,20 +77,21 @@ size_t open_fds()
 // A relay on 127.0.0.1:<port>, with the test as its connector and as the server inside.
 struct Harness {
     PipePool pipes;
-    UniqueFd connector_ours, connector_theirs;  // the relay's end, the fake connector's end
+    std::optional<Connector> connector;  // the relay's end
+    UniqueFd connector_theirs;            // the fake connector's end
     UniqueFd server_listener = tcp_listener();  // "127.0.0.1:GUEST_PORT inside"
     uint16_t port = 0;
     std::unique_ptr<Relay> relay;
 
     explicit Harness(size_t max_connections = 0)
     {
-        int fds[2];
-        REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) == 0);
-        connector_ours.reset(fds[0]);
-        connector_theirs.reset(fds[1]);
+        SocketPair pair = make_socket_pair(SOCK_SEQPACKET | SOCK_CLOEXEC);
+        REQUIRE(pair);
+        connector.emplace(std::move(pair.first), 0);
+        connector_theirs = std::move(pair.second);
         UniqueFd listener = tcp_listener();
         port = port_of(listener.get());
-        relay = std::make_unique<Relay>(std::move(listener), 9000, connector_ours.get(), pipes, max_connections);
+        relay = std::make_unique<Relay>(std::move(listener), 9000, *connector, pipes, max_connections);
     }
 
     // Queues the connector's next answer: a socket connecting to the server listener.

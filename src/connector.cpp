@@ -61,25 +61,25 @@ void drop_capabilities() noexcept
                                                                      request.port, &guest_length);
         if (request.target == Target::Loopback)
             reinterpret_cast<sockaddr_in*>(&guest)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int fd = ::socket(guest.ss_family, (request.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
+        UniqueFd fd(
+            ::socket(guest.ss_family, (request.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+        if (!fd) {
             reply.error = errno;
         } else {
             // The relay passes small writes on at once (Nagle would hold them back
             // while earlier data is unacknowledged): set here, off portwrap's path.
             if (!request.udp) {
                 int on = 1;
-                ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+                ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
             }
-            if (::connect(fd, reinterpret_cast<sockaddr*>(&guest), guest_length) != 0 && errno != EINPROGRESS) {
+            if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&guest), guest_length) != 0 &&
+                errno != EINPROGRESS) {
                 reply.error = errno;
-                ::close(fd);
-                fd = -1;
+                fd.reset();
             }
         }
-        bool sent = fd_passing::send(socket, &reply, sizeof reply, fd) == sizeof reply;
-        if (fd >= 0)
-            ::close(fd);
+        const bool sent = fd_passing::send(socket, &reply, sizeof reply, fd.get()) == sizeof reply;
+        fd.reset();
         if (!sent)
             _exit(0);
     }
@@ -102,15 +102,19 @@ void make_non_dumpable() noexcept
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    for (int fd = 0; fd <= 2 && null >= 0; ++fd)
-        ::dup2(null, fd);
+    {
+        UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+        for (int fd = 0; fd <= 2 && null; ++fd)
+            ::dup2(null.get(), fd);
+        if (null.get() <= 2)
+            (void)null.release();  // it is itself one of 0-2 (one was closed): keep it
+    }
     // Nothing of the namespace child may stay open here: above all not its handshake
     // socket, whose end-of-file tells portwrap that the command's exec succeeded.
     fd_closing::close_fds_except(3, {socket});
     drop_capabilities();
     // Without a filter, portwrap gets no connector: its requests then fail at once.
-    if (seccomp_filter::load(sandbox_policies::connector()) != 0)
+    if (!seccomp_filter::load(sandbox_policies::connector()))
         _exit(0);
     serve(socket);
 }

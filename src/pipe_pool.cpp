@@ -16,17 +16,17 @@ PipePool::~PipePool()
             --big_;
 }
 
-int PipePool::take(Pipe& pipe)
+bool PipePool::take(Pipe& pipe) noexcept
 {
     if (!spare_.empty()) {
         pipe = std::move(spare_.back());
         spare_.pop_back();
         ++in_use_;
-        return 0;
+        return true;
     }
     PipeEnds ends = make_pipe(O_NONBLOCK | O_CLOEXEC);
     if (!ends)
-        return errno;
+        return false;
     pipe.read = std::move(ends.read);
     pipe.write = std::move(ends.write);
     // 64 KiB by default; 8 KiB when the user is past pipe-user-pages-soft. A pipe
@@ -36,7 +36,7 @@ int PipePool::take(Pipe& pipe)
     pipe.capacity = size > 0 ? static_cast<size_t>(size) : 4096;
     pipe.big = false;
     ++in_use_;
-    return 0;
+    return true;
 }
 
 void PipePool::give_back(Pipe& pipe) noexcept

@@ -259,7 +259,7 @@ Relay::Pump Relay::pump(Direction& d, size_t budget, size_t& moved)
 {
     // Take a pipe only when there may be input to move; give it back once it is empty.
     if (!d.end_of_input && !d.pipe.valid()) {
-        const int error = pipes_.take(d.pipe);
+        const int error = pipes_.take(d.pipe) ? 0 : errno;
         if (error != 0) {
             pipe_error_ = error;
             return out_of_resources(error) ? Pump::NoPipe : Pump::Failed;

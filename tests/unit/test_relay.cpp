@@ -359,7 +359,7 @@ TEST_CASE("the pool keeps at most kMaxSpare pipes and never hands out one with d
     PipePool pool;
     std::vector<PipePool::Pipe> pipes(PipePool::kMaxSpare + 3);
     for (auto& pipe : pipes)
-        REQUIRE(pool.take(pipe) == 0);
+        REQUIRE(pool.take(pipe));
     CHECK(pool.in_use() == pipes.size());
     CHECK(pipes[0].capacity >= 4096);
     REQUIRE(::write(pipes[1].write.get(), "x", 1) == 1);
@@ -370,7 +370,7 @@ TEST_CASE("the pool keeps at most kMaxSpare pipes and never hands out one with d
     CHECK(pool.in_use() == 0);
     CHECK(pool.spare() == PipePool::kMaxSpare);
     PipePool::Pipe again;
-    REQUIRE(pool.take(again) == 0);
+    REQUIRE(pool.take(again));
     char byte;
     const ssize_t got = ::read(again.read.get(), &byte, 1);
     const int read_errno = errno;  // before Catch's own work can change it
@@ -384,7 +384,7 @@ TEST_CASE("a big pipe given back to a full pool takes the place of a small spare
     PipePool pool;
     std::vector<PipePool::Pipe> pipes(PipePool::kMaxSpare + 1);
     for (auto& pipe : pipes)
-        REQUIRE(pool.take(pipe) == 0);
+        REQUIRE(pool.take(pipe));
     if (!pool.grow(pipes.back())) {
         WARN("this kernel or user cannot grow a pipe to 1 MiB: nothing to check");
         for (auto& pipe : pipes)
@@ -398,7 +398,7 @@ TEST_CASE("a big pipe given back to a full pool takes the place of a small spare
     CHECK(pool.spare() == PipePool::kMaxSpare);
     CHECK(pool.big() == 1);  // kept; a small one was closed
     PipePool::Pipe again;
-    REQUIRE(pool.take(again) == 0);
+    REQUIRE(pool.take(again));
     CHECK(again.big);  // the most recently given back comes first
     pool.give_back(again);
 }

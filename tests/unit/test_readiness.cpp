@@ -6,6 +6,7 @@
 #include <string>
 
 #include "catch.h"
+#include "fd_pair.h"
 #include "loopback_fixture.h"
 #include "readiness.h"
 
@@ -17,10 +18,10 @@ namespace {
 struct ReadyPipe {
     ReadyPipe()
     {
-        int fds[2];
-        REQUIRE(::pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0);
-        read_end = UniqueFd(fds[0]);
-        write_end = UniqueFd(fds[1]);
+        PipeEnds pipe = make_pipe(O_CLOEXEC | O_NONBLOCK);
+        REQUIRE(pipe);
+        read_end = std::move(pipe.read);
+        write_end = std::move(pipe.write);
     }
     bool has_report() const
     {

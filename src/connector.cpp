@@ -19,9 +19,11 @@
 
 #include "error.h"
 #include "fd_closing.h"
+#include "fd_pair.h"
 #include "fd_passing.h"
 #include "guest_network.h"
 #include "log.h"
+#include "namespace_processes.h"
 #include "sandbox_policies.h"
 #include "seccomp_filter.h"
 
@@ -59,25 +61,25 @@ void drop_capabilities() noexcept
                                                                      request.port, &guest_length);
         if (request.target == Target::Loopback)
             reinterpret_cast<sockaddr_in*>(&guest)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int fd = ::socket(guest.ss_family, (request.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
+        UniqueFd fd(
+            ::socket(guest.ss_family, (request.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+        if (!fd) {
             reply.error = errno;
         } else {
             // The relay passes small writes on at once (Nagle would hold them back
             // while earlier data is unacknowledged): set here, off portwrap's path.
             if (!request.udp) {
                 int on = 1;
-                ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+                ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
             }
-            if (::connect(fd, reinterpret_cast<sockaddr*>(&guest), guest_length) != 0 && errno != EINPROGRESS) {
+            if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&guest), guest_length) != 0 &&
+                errno != EINPROGRESS) {
                 reply.error = errno;
-                ::close(fd);
-                fd = -1;
+                fd.reset();
             }
         }
-        bool sent = fd_passing::send(socket, &reply, sizeof reply, fd) == sizeof reply;
-        if (fd >= 0)
-            ::close(fd);
+        const bool sent = fd_passing::send(socket, &reply, sizeof reply, fd.get()) == sizeof reply;
+        fd.reset();
         if (!sent)
             _exit(0);
     }
@@ -100,15 +102,19 @@ void make_non_dumpable() noexcept
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    for (int fd = 0; fd <= 2 && null >= 0; ++fd)
-        ::dup2(null, fd);
+    {
+        UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+        for (int fd = 0; fd <= 2 && null; ++fd)
+            ::dup2(null.get(), fd);
+        if (null.get() <= 2)
+            (void)null.release();  // it is itself one of 0-2 (one was closed): keep it
+    }
     // Nothing of the namespace child may stay open here: above all not its handshake
     // socket, whose end-of-file tells portwrap that the command's exec succeeded.
     fd_closing::close_fds_except(3, {socket});
     drop_capabilities();
     // Without a filter, portwrap gets no connector: its requests then fail at once.
-    if (seccomp_filter::load(sandbox_policies::connector()) != 0)
+    if (!seccomp_filter::load(sandbox_policies::connector()))
         _exit(0);
     serve(socket);
 }
@@ -152,8 +158,16 @@ pid_t spawn(UniqueFd socket, pid_t portwrap_pid, bool in_pid_namespace)
     return static_cast<pid_t>(connector);
 }
 
-UniqueFd request_connection(int socket, uint16_t port, bool udp, Target target)
+}  // namespace portwrap::connector
+
+namespace portwrap {
+
+using connector::Reply;
+using connector::Request;
+
+UniqueFd Connector::open(uint16_t port, bool udp, connector::Target target) noexcept
 {
+    const int socket = socket_.get();
     Request request;
     request.port = port;
     request.udp = udp ? 1 : 0;
@@ -169,7 +183,7 @@ UniqueFd request_connection(int socket, uint16_t port, bool udp, Target target)
     pollfd answer{socket, POLLIN, 0};
     int ready;
     do {
-        ready = ::poll(&answer, 1, kReplyTimeoutMs);
+        ready = ::poll(&answer, 1, connector::kReplyTimeoutMs);
     } while (ready < 0 && errno == EINTR);
     if (ready == 0) {
         // Stopped (SIGSTOP, a debugger) or starved: give it up for good, so that no
@@ -178,7 +192,7 @@ UniqueFd request_connection(int socket, uint16_t port, bool udp, Target target)
         ::shutdown(socket, SHUT_RDWR);
         log::error("the connector in the namespace did not answer within %d ms (stopped?): new connections "
                    "through the forwards into the namespace fail from now on; restart portwrap",
-                   kReplyTimeoutMs);
+                   connector::kReplyTimeoutMs);
         errno = ETIMEDOUT;
         return UniqueFd();
     }
@@ -197,4 +211,16 @@ UniqueFd request_connection(int socket, uint16_t port, bool udp, Target target)
     return connection;
 }
 
-}  // namespace portwrap::connector
+void Connector::stop(int grace_ms, int signal_fd) noexcept
+{
+    if (!socket_)
+        return;
+    socket_.reset();
+    if (pid_ > 0 && !namespace_processes::reap(pid_, grace_ms, signal_fd)) {
+        ::kill(pid_, SIGKILL);
+        namespace_processes::reap(pid_, grace_ms, signal_fd);
+    }
+    pid_ = 0;
+}
+
+}  // namespace portwrap

@@ -38,11 +38,41 @@ struct Reply {
 // `socket` is closed.
 pid_t spawn(UniqueFd socket, pid_t portwrap_pid, bool in_pid_namespace);
 
-// Parent side: asks for a connection to `port`. Returns the socket (non-blocking,
-// close-on-exec, a TCP connect possibly still in progress) or an invalid fd with
-// errno set. It never blocks for long: a connector that does not answer within a
-// second (stopped, say) is given up — the socket is shut down, one error is logged,
-// and this and every later request fail at once (ETIMEDOUT, then EPIPE).
-UniqueFd request_connection(int socket, uint16_t port, bool udp = false, Target target = Target::Loopback);
-
 }  // namespace portwrap::connector
+
+namespace portwrap {
+
+// portwrap's side of the connector, from the end of start-up to its reaping: the one
+// owner of portwrap's end of its socketpair and of its pid. The forwards, their relays
+// and the readiness probe ask it for sockets inside; the session ends it.
+class Connector {
+public:
+    Connector() = default;  // none: every open() fails (EBADF)
+    // `socket`: portwrap's end; `pid`: the connector's, when portwrap is its parent
+    // and must reap it (0 with --pid-ns, where the init reaps it).
+    Connector(UniqueFd socket, pid_t pid) noexcept : socket_(std::move(socket)), pid_(pid) {}
+    Connector(const Connector&) = delete;
+    Connector& operator=(const Connector&) = delete;
+
+    bool running() const noexcept { return socket_.valid(); }
+
+    // A socket connected to `port` at `target` inside: non-blocking, close-on-exec,
+    // a TCP connect possibly still in progress; or an invalid fd with errno set. It
+    // never blocks for long: a connector that does not answer within a second
+    // (stopped, say) is given up — its socket is shut down, one error is logged, and
+    // this and every later request fail at once (ETIMEDOUT, then EPIPE). No throw:
+    // the event loop calls it for each new connection.
+    UniqueFd open(uint16_t port, bool udp = false, connector::Target target = connector::Target::Loopback) noexcept;
+
+    // Ends it once the command is gone: closes the socket (it exits on end-of-file)
+    // and reaps it within grace_ms, woken through signal_fd (namespace_processes::reap);
+    // one that does not exit (stopped: it never reads the end-of-file, and the
+    // leftover sweep cannot see it, being non-dumpable) is SIGKILLed and reaped.
+    void stop(int grace_ms, int signal_fd) noexcept;
+
+private:
+    UniqueFd socket_;
+    pid_t pid_ = 0;
+};
+
+}  // namespace portwrap

@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "unique_fd.h"
+
 #ifndef SYS_close_range
 #define SYS_close_range 436  // the same number on every architecture
 #endif
@@ -75,21 +77,18 @@ int fd_number(const char* name) noexcept
 // or is not procfs (a helper in a namespace may have no /proc, or a foreign one).
 bool by_proc_fd(const char* dir, int lowest, const Kept& kept) noexcept
 {
-    const int dir_fd = ::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd < 0)
+    const UniqueFd listing(::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!listing)
         return false;
+    const int dir_fd = listing.get();
     struct statfs fs {};
-    if (::fstatfs(dir_fd, &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC) {
-        ::close(dir_fd);
+    if (::fstatfs(dir_fd, &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC)
         return false;
-    }
     alignas(8) char buffer[4096];
     for (;;) {
         const long got = ::syscall(SYS_getdents64, dir_fd, buffer, sizeof buffer);
-        if (got < 0) {
-            ::close(dir_fd);
+        if (got < 0)
             return false;  // the loop below closes what is left
-        }
         if (got == 0)
             break;
         for (long at = 0; at < got;) {
@@ -103,7 +102,6 @@ bool by_proc_fd(const char* dir, int lowest, const Kept& kept) noexcept
             at += length;
         }
     }
-    ::close(dir_fd);
     return true;
 }
 

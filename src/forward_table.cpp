@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "connector.h"
 #include "error.h"
 #include "host_endpoint.h"
 #include "log.h"
@@ -49,9 +50,9 @@ forward::Spec with_bound_port(forward::Spec spec, const std::string& bound)
 
 }  // namespace
 
-ForwardTable::ForwardTable(SlirpSession& slirp, bool relay_driver, int connector_socket, size_t max_connections,
+ForwardTable::ForwardTable(SlirpSession& slirp, bool relay_driver, Connector& connector, size_t max_connections,
                            bool handoff)
-    : slirp_(slirp), relay_driver_(relay_driver), handoff_(handoff), connector_(connector_socket),
+    : slirp_(slirp), relay_driver_(relay_driver), handoff_(handoff), connector_(connector),
       max_connections_(max_connections)
 {
 }
@@ -63,7 +64,7 @@ std::string ForwardTable::add(const forward::Spec& spec)
     const bool udp = spec.protocol == forward::Protocol::Udp;
     const bool handoff = handoff_ && !udp && spec.unix_path.empty() && !bound_inside_[spec.guest_port];
     const bool relay = relay_driver_ || (handoff_ && !handoff);
-    if ((udp || relay) && connector_ < 0)
+    if ((udp || relay) && !connector_.running())
         throw Error("cannot add " + forward::host_side(spec) + ": portwrap started no connector in the namespace");
     Forward entry;
     if (udp) {
@@ -319,7 +320,7 @@ void ForwardTable::bound_inside(uint16_t guest_port)
 {
     bound_inside_[guest_port] = true;
     for (Forward& f : forwards_) {
-        if (!f.host_socket || f.handed_off || f.spec.guest_port != guest_port || connector_ < 0)
+        if (!f.host_socket || f.handed_off || f.spec.guest_port != guest_port || !connector_.running())
             continue;
         log::info("the server bound port %u inside in a way the handoff cannot serve: relaying %s instead",
                   guest_port, f.host_side.c_str());

@@ -22,18 +22,19 @@
 
 namespace portwrap {
 
+class Connector;
 class Relay;
 class SlirpSession;
 class UdpRelay;
 
 class ForwardTable final : public PollSource {
 public:
-    // `connector_socket` stays the caller's; -1 if there is no connector (then only
-    // TCP forwards of the slirp driver can be set up). max_connections: how many
+    // `connector` stays the caller's and must outlive this; when it is not running,
+    // only TCP forwards of the slirp driver can be set up. max_connections: how many
     // connections each relayed TCP forward keeps open at once (0: no limit).
     // Handoff: TCP forwards with an IP host side wait for a server's bind() instead of
     // relaying (Unix host sides are still relayed).
-    ForwardTable(SlirpSession& slirp, bool relay_driver, int connector_socket, size_t max_connections,
+    ForwardTable(SlirpSession& slirp, bool relay_driver, Connector& connector, size_t max_connections,
                  bool handoff = false);
     ~ForwardTable() override;
 
@@ -91,7 +92,7 @@ private:
     bool handoff_;
     std::bitset<65536> bound_inside_;  // guest ports some bind() inside has taken
     namespace_processes::NamespaceId namespace_;
-    int connector_;
+    Connector& connector_;
     size_t max_connections_;
     PipePool pipes_;  // every relay's; declared first, so it outlives them
     std::list<Forward> forwards_;

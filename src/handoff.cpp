@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "error.h"
+#include "file_text.h"
 #include "forward_table.h"
 #include "log.h"
 
@@ -44,13 +45,10 @@ UniqueFd open_pidfd(pid_t tid) noexcept
         return pidfd;
     char path[64];
     std::snprintf(path, sizeof path, "/proc/%d/status", static_cast<int>(tid));
-    UniqueFd status(::open(path, O_RDONLY | O_CLOEXEC));
-    char text[2048];
-    const ssize_t got = status ? ::read(status.get(), text, sizeof text - 1) : -1;
-    if (got <= 0)
+    const auto text = file_text::read(path, 2047);
+    if (!text)
         return UniqueFd();
-    text[got] = '\0';
-    const char* tgid = std::strstr(text, "\nTgid:");
+    const char* tgid = std::strstr(text->c_str(), "\nTgid:");
     if (!tgid)
         return UniqueFd();
     return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, std::atoi(tgid + 6), 0)));
@@ -61,13 +59,10 @@ bool close_on_exec(pid_t tid, int fd) noexcept
 {
     char path[64];
     std::snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", static_cast<int>(tid), fd);
-    UniqueFd info(::open(path, O_RDONLY | O_CLOEXEC));
-    char text[512];
-    const ssize_t got = info ? ::read(info.get(), text, sizeof text - 1) : -1;
-    if (got <= 0)
+    const auto text = file_text::read(path, 511);
+    if (!text)
         return false;
-    text[got] = '\0';
-    const char* flags = std::strstr(text, "flags:");
+    const char* flags = std::strstr(text->c_str(), "flags:");
     return flags && (std::strtoul(flags + 6, nullptr, 8) & O_CLOEXEC) != 0;
 }
 

@@ -71,14 +71,14 @@ std::vector<sock_filter> build()
     if (rc == 0)
         rc = seccomp_rule_add(filter.ctx, SCMP_ACT_NOTIFY, SCMP_SYS(bind), 0);
     if (rc != 0)
-        throw Error(describe_errno("cannot build the handoff seccomp filter", -rc));
+        throw_errno("cannot build the handoff seccomp filter", -rc);
     // libseccomp 2.5 exports to a file descriptor only: a memfd, read back whole.
     UniqueFd memory(static_cast<int>(::syscall(SYS_memfd_create, "portwrap-filter", MFD_CLOEXEC)));
     if (!memory)
         throw_errno("cannot create a memfd for the handoff seccomp filter");
     rc = seccomp_export_bpf(filter.ctx, memory.get());
     if (rc != 0)
-        throw Error(describe_errno("cannot export the handoff seccomp filter", -rc));
+        throw_errno("cannot export the handoff seccomp filter", -rc);
     const off_t size = ::lseek(memory.get(), 0, SEEK_END);
     if (size <= 0 || size % sizeof(sock_filter) != 0)
         throw Error("cannot export the handoff seccomp filter: libseccomp wrote " + std::to_string(size) + " bytes");

@@ -5,6 +5,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -14,14 +15,26 @@
 
 namespace portwrap::host_endpoint {
 
+namespace {
+
+// Its length is checked by the parser (forward::parse, cli's --control-socket).
+SocketAddress unix_address(const std::string& path)
+{
+    SocketAddress address;
+    auto* un = reinterpret_cast<sockaddr_un*>(&address.storage);
+    un->sun_family = AF_UNIX;
+    std::memcpy(un->sun_path, path.data(), std::min(path.size(), sizeof un->sun_path - 1));
+    address.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+    return address;
+}
+
+}  // namespace
+
 SocketAddress host_address(const forward::Spec& spec)
 {
     SocketAddress address;
     if (!spec.unix_path.empty()) {
-        auto* un = reinterpret_cast<sockaddr_un*>(&address.storage);
-        un->sun_family = AF_UNIX;
-        std::memcpy(un->sun_path, spec.unix_path.data(), spec.unix_path.size());  // checked by forward::parse
-        address.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + spec.unix_path.size() + 1);
+        address = unix_address(spec.unix_path);
     } else if (spec.ipv6) {
         auto* in6 = reinterpret_cast<sockaddr_in6*>(&address.storage);
         in6->sin6_family = AF_INET6;
@@ -115,22 +128,45 @@ std::string bind_failure(const std::string& where, const forward::Spec& spec, in
     return message;
 }
 
+namespace {
+
+[[noreturn]] void throw_bind_failure(const std::string& where, const forward::Spec& spec)
+{
+    const int err = errno;
+    throw Error(bind_failure(where, spec, err), kExitSetupFailure, err);
+}
+
+}  // namespace
+
 UniqueFd listen_tcp(const forward::Spec& spec)
 {
+    if (!spec.unix_path.empty())
+        return listen_unix(spec.unix_path);
     const std::string where = forward::host_side(spec);
     const SocketAddress address = host_address(spec);
     UniqueFd fd(::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd)
         throw_errno("cannot create a socket to listen on " + where);
-    if (spec.unix_path.empty()) {
-        int on = 1;
-        ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-        if (spec.ipv6)  // [::] means IPv6 only, like the address says; 0.0.0.0 is separate
-            ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
-        if (::bind(fd.get(), address.get(), address.length) != 0)
-            throw Error(bind_failure(where, spec, errno));
-    } else {
-        make_way_for_unix_socket(spec.unix_path);
+    int on = 1;
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (spec.ipv6)  // [::] means IPv6 only, like the address says; 0.0.0.0 is separate
+        ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    if (::bind(fd.get(), address.get(), address.length) != 0)
+        throw_bind_failure(where, spec);
+    if (::listen(fd.get(), SOMAXCONN) != 0)
+        throw_errno("cannot listen on " + where);
+    return fd;
+}
+
+UniqueFd listen_unix(const std::string& path)
+{
+    const std::string where = "unix:" + path;
+    const SocketAddress address = unix_address(path);
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd)
+        throw_errno("cannot create a socket to listen on " + where);
+    make_way_for_unix_socket(path);
+    {
         OwnerOnlyUmask owner_only;
         if (::bind(fd.get(), address.get(), address.length) != 0)
             throw_errno("cannot listen on " + where);
@@ -151,7 +187,7 @@ UniqueFd bind_udp(const forward::Spec& spec)
     if (spec.ipv6)
         ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
     if (::bind(fd.get(), address.get(), address.length) != 0)
-        throw Error(bind_failure(where, spec, errno));
+        throw_bind_failure(where, spec);
     return fd;
 }
 

@@ -55,6 +55,11 @@ private:
 // naming the address when it cannot listen.
 UniqueFd listen_tcp(const forward::Spec& spec);
 
+// A non-blocking, owner-only (umask 0177) listener on the Unix socket `path`: a
+// unix: forward's host side, the --control-socket. Makes way for it first
+// (make_way_for_unix_socket). Throws Error naming "unix:PATH".
+UniqueFd listen_unix(const std::string& path);
+
 // A non-blocking UDP socket bound to spec's host side. Throws Error naming it.
 UniqueFd bind_udp(const forward::Spec& spec);
 

@@ -12,6 +12,8 @@
 #include <cstdlib>
 
 #include "error.h"
+#include "fd_pair.h"
+#include "file_text.h"
 #include "log.h"
 #include "unique_fd.h"
 
@@ -21,23 +23,9 @@ namespace portwrap::id_map {
 namespace {
 
 // The whole file, or "" if it cannot be read (a missing /etc/subuid is no entry).
-// Plain read(2), not iostreams: <fstream> alone pulls the C++ locale machinery
-// (about 800 KB) into the static binary.
 std::string read_text_file(const char* path)
 {
-    std::string text;
-    UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
-    if (!fd)
-        return text;
-    char buffer[4096];
-    for (ssize_t got; (got = ::read(fd.get(), buffer, sizeof buffer)) != 0;) {
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            return {};
-        text.append(buffer, static_cast<size_t>(got));
-    }
-    return text;
+    return file_text::read(path, file_text::kNoLimit).value_or("");
 }
 
 void write_proc_file(pid_t pid, const char* name, const std::string& text)
@@ -71,10 +59,9 @@ RunningHelper start_helper(const std::string& helper, pid_t pid, const std::vect
         command_line += (command_line.empty() ? "" : " ") + arg;
     log::info("running %s", command_line.c_str());
 
-    int pipe_fds[2];
-    if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
+    auto [read_end, write_end] = make_pipe(O_CLOEXEC);
+    if (!read_end)
         throw_errno("cannot create a pipe for " + helper);
-    UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
 
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -93,7 +80,7 @@ RunningHelper start_helper(const std::string& helper, pid_t pid, const std::vect
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
     if (err != 0)
-        throw Error(describe_errno("cannot run " + helper, err));
+        throw_errno("cannot run " + helper, err);
     return RunningHelper{helper, helper_pid, std::move(read_end)};
 }
 

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "clock.h"
+#include "file_text.h"
 #include "log.h"
 
 namespace portwrap::namespace_processes {
@@ -44,14 +45,9 @@ void wait_for_signal(int signal_fd, int timeout_ms)
     }
 }
 
-// The pids in a /proc/self/task/TID/children file (space-separated).
-void read_children_file(int fd, std::vector<pid_t>& children)
+// The pids in the text of a /proc/self/task/TID/children file (space-separated).
+void parse_children(const std::string& text, std::vector<pid_t>& children)
 {
-    std::string text;
-    char buffer[512];
-    ssize_t got;
-    while ((got = ::read(fd, buffer, sizeof buffer)) > 0)
-        text.append(buffer, static_cast<size_t>(got));
     const char* at = text.c_str();
     for (;;) {
         char* end = nullptr;
@@ -77,13 +73,12 @@ std::optional<std::vector<pid_t>> own_children()
         if (entry->d_name[0] == '.')
             continue;
         const std::string path = std::string("/proc/self/task/") + entry->d_name + "/children";
-        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
+        const auto text = file_text::read(path, file_text::kNoLimit);
+        if (!text) {
             readable = false;
             break;
         }
-        read_children_file(fd, children);
-        ::close(fd);
+        parse_children(*text, children);
     }
     ::closedir(tasks);
     if (!readable)

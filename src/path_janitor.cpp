@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "fd_closing.h"
+#include "fd_pair.h"
 #include "sandbox_policies.h"
 #include "seccomp_filter.h"
 
@@ -50,10 +51,9 @@ void PathJanitor::start()
 {
     if (entries_.empty() || started_)
         return;
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0)
+    auto [read_end, write_end] = make_pipe(O_CLOEXEC);
+    if (!read_end)
         throw_errno("cannot create a pipe for the clean-up process");
-    UniqueFd read_end(fds[0]), write_end(fds[1]);
     const pid_t pid = ::fork();
     if (pid < 0)
         throw_errno("cannot start the clean-up process");

@@ -117,7 +117,7 @@ void check_parents(const std::string& path, const std::string& context, uid_t us
             if (std::string why = judge_link(next, st.st_uid, user); !why.empty())
                 throw Error(context + ": " + why);
             if (++links > kMaxLinks)
-                throw Error(describe_errno(context + ": resolving " + next, ELOOP));
+                throw_errno(context + ": resolving " + next, ELOOP);
             char target[PATH_MAX];
             const ssize_t length = ::readlink(next.c_str(), target, sizeof target);
             if (length < 0 || length == static_cast<ssize_t>(sizeof target))

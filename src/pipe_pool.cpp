@@ -5,6 +5,8 @@
 
 #include <cerrno>
 
+#include "fd_pair.h"
+
 namespace portwrap {
 
 PipePool::~PipePool()
@@ -14,27 +16,27 @@ PipePool::~PipePool()
             --big_;
 }
 
-int PipePool::take(Pipe& pipe)
+bool PipePool::take(Pipe& pipe) noexcept
 {
     if (!spare_.empty()) {
         pipe = std::move(spare_.back());
         spare_.pop_back();
         ++in_use_;
-        return 0;
+        return true;
     }
-    int fds[2];
-    if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
-        return errno;
-    pipe.read.reset(fds[0]);
-    pipe.write.reset(fds[1]);
+    PipeEnds ends = make_pipe(O_NONBLOCK | O_CLOEXEC);
+    if (!ends)
+        return false;
+    pipe.read = std::move(ends.read);
+    pipe.write = std::move(ends.write);
     // 64 KiB by default; 8 KiB when the user is past pipe-user-pages-soft. A pipe
     // holds at most its size (splice() from TCP fills whole pages), so the relay asks
     // for no more than that at a time.
-    const int size = ::fcntl(fds[1], F_GETPIPE_SZ);
+    const int size = ::fcntl(pipe.write.get(), F_GETPIPE_SZ);
     pipe.capacity = size > 0 ? static_cast<size_t>(size) : 4096;
     pipe.big = false;
     ++in_use_;
-    return 0;
+    return true;
 }
 
 void PipePool::give_back(Pipe& pipe) noexcept

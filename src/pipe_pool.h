@@ -34,9 +34,9 @@ public:
     PipePool& operator=(const PipePool&) = delete;
     ~PipePool();
 
-    // Fills `pipe` (which holds none) with a spare pipe, else a new one. Returns 0, or
-    // the errno of pipe2() (EMFILE, ENFILE: the caller waits and tries again later).
-    int take(Pipe& pipe);
+    // Fills `pipe` (which holds none) with a spare pipe, else a new one. Returns false
+    // with errno that of pipe2() (EMFILE, ENFILE: the caller waits and tries again later).
+    bool take(Pipe& pipe) noexcept;
     // Takes back an empty pipe: kept as a spare, or closed when there are enough (a
     // big one then takes the place of a small spare: busy connections want it back).
     void give_back(Pipe& pipe) noexcept;

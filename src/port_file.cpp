@@ -53,7 +53,7 @@ UniqueFd write(const std::string& path, const std::vector<std::string>& lines)
         ::rename(temporary.c_str(), path.c_str()) != 0) {
         const int err = errno;
         ::unlink(temporary.c_str());
-        throw Error(describe_errno("cannot write the port file " + path, err));
+        throw_errno("cannot write the port file " + path, err);
     }
     return fd;
 }

@@ -19,8 +19,8 @@ constexpr int64_t kLongestPauseMs = 500;
 }  // namespace
 
 ReadinessProbe::ReadinessProbe(UniqueFd ready_fd, std::vector<std::string> lines, std::vector<Target> targets,
-                               int connector_socket)
-    : ready_fd_(std::move(ready_fd)), lines_(std::move(lines)), connector_(connector_socket)
+                               Connector& connector)
+    : ready_fd_(std::move(ready_fd)), lines_(std::move(lines)), connector_(connector)
 {
     for (const Target& target : targets)
         pending_.push_back({target, UniqueFd(), 0, kFirstPauseMs, SIZE_MAX});
@@ -75,7 +75,7 @@ size_t ReadinessProbe::dispatch(const std::vector<pollfd>& fds, bool poll_failed
 
 void ReadinessProbe::try_connect(Pending& pending, int64_t now)
 {
-    pending.socket = connector::request_connection(connector_, pending.target.port, false, pending.target.where);
+    pending.socket = connector_.open(pending.target.port, false, pending.target.where);
     if (!pending.socket) {
         pending.next_try_ms = now + pending.pause_ms;
         pending.pause_ms = std::min(pending.pause_ms * 2, kLongestPauseMs);

@@ -23,10 +23,11 @@ public:
         connector::Target where;
     };
 
-    // `ready_fd`: where to report; `lines`: what to write there; `connector_socket`
-    // stays the caller's. With no targets (only UDP forwards), ready at once.
+    // `ready_fd`: where to report; `lines`: what to write there; `connector` stays
+    // the caller's and must outlive this. With no targets (only UDP forwards), ready
+    // at once.
     ReadinessProbe(UniqueFd ready_fd, std::vector<std::string> lines, std::vector<Target> targets,
-                   int connector_socket);
+                   Connector& connector);
 
     void fill(std::vector<pollfd>& fds, uint32_t& timeout_ms) override;
     size_t dispatch(const std::vector<pollfd>& fds, bool poll_failed) override;
@@ -47,7 +48,7 @@ private:
     UniqueFd ready_fd_;
     std::vector<std::string> lines_;
     std::vector<Pending> pending_;
-    int connector_;
+    Connector& connector_;
 };
 
 }  // namespace portwrap

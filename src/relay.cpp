@@ -54,13 +54,20 @@ int socket_error(int fd)
 
 }  // namespace
 
-Relay::Relay(UniqueFd listener, uint16_t guest_port, int connector_socket, PipePool& pipes, size_t max_connections)
+Relay::Relay(UniqueFd listener, uint16_t guest_port, Connector& connector, PipePool& pipes, size_t max_connections)
+    : Relay(std::move(listener),
+            Target{[&connector, guest_port] { return connector.open(guest_port); },
+                   "127.0.0.1:" + std::to_string(guest_port) + " inside the namespace"},
+            pipes, max_connections)
+{
+}
+
+Relay::Relay(UniqueFd listener, Target target, PipePool& pipes, size_t max_connections)
     : listener_(std::move(listener)),
-      connector_(connector_socket),
       pipes_(pipes),
       max_connections_(max_connections),
       epoll_(::epoll_create1(EPOLL_CLOEXEC)),
-      guest_port_(guest_port),
+      target_(std::move(target)),
       events_(kEventsPerRound)
 {
     if (!epoll_)
@@ -68,12 +75,6 @@ Relay::Relay(UniqueFd listener, uint16_t guest_port, int connector_socket, PipeP
     // Accepted sockets inherit TCP_NODELAY; the connector sets it on the guest side.
     int on = 1;
     ::setsockopt(listener_.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-}
-
-Relay::Relay(UniqueFd listener, Target target, PipePool& pipes, size_t max_connections)
-    : Relay(std::move(listener), 0, -1, pipes, max_connections)
-{
-    target_ = std::move(target);
 }
 
 Relay::~Relay()
@@ -85,7 +86,7 @@ Relay::~Relay()
 
 std::string Relay::target_name() const
 {
-    return target_.open ? target_.description : "127.0.0.1:" + std::to_string(guest_port_) + " inside the namespace";
+    return target_.description;
 }
 
 namespace {
@@ -224,7 +225,7 @@ void Relay::accept_connections()
             log::info("cannot %s: %s", what, std::strerror(error));
             return false;
         };
-        c.guest = target_.open ? target_.open() : connector::request_connection(connector_, guest_port_);
+        c.guest = target_.open();
         if (!c.guest) {
             const int error = errno;
             const std::string what = "connect to " + target_name();
@@ -258,7 +259,7 @@ Relay::Pump Relay::pump(Direction& d, size_t budget, size_t& moved)
 {
     // Take a pipe only when there may be input to move; give it back once it is empty.
     if (!d.end_of_input && !d.pipe.valid()) {
-        const int error = pipes_.take(d.pipe);
+        const int error = pipes_.take(d.pipe) ? 0 : errno;
         if (error != 0) {
             pipe_error_ = error;
             return out_of_resources(error) ? Pump::NoPipe : Pump::Failed;

@@ -21,13 +21,15 @@
 
 namespace portwrap {
 
+class Connector;
+
 class Relay final : public PollSource {
 public:
     // Accepts on `listener` (from host_endpoint::listen_tcp) and connects to
-    // 127.0.0.1:guest_port inside through the connector at `connector_socket`, which
-    // the caller owns and keeps open while the relay runs, as it does `pipes`.
-    // max_connections: how many may be open at once (0: no limit).
-    Relay(UniqueFd listener, uint16_t guest_port, int connector_socket, PipePool& pipes, size_t max_connections);
+    // 127.0.0.1:guest_port inside through `connector`, which the caller keeps, as it
+    // does `pipes`, while the relay runs. max_connections: how many may be open at
+    // once (0: no limit).
+    Relay(UniqueFd listener, uint16_t guest_port, Connector& connector, PipePool& pipes, size_t max_connections);
     // Another target for each accepted connection (-T: a port on the host's loopback,
     // host_access_relays.h): `open` returns a non-blocking socket, its connect possibly
     // in progress, or an invalid fd with errno set; `description` names the target in
@@ -96,14 +98,12 @@ private:
     std::string target_name() const;
 
     UniqueFd listener_;
-    int connector_;  // the caller's
     PipePool& pipes_;  // the caller's
     size_t max_connections_;  // 0: no limit
     size_t open_ = 0;         // connections accepted and not yet closed
     bool told_limit_ = false;  // said (under -v) that the limit was reached
     UniqueFd epoll_;
-    uint16_t guest_port_;
-    Target target_;  // when set, replaces the connector
+    Target target_;
     size_t listener_index_ = SIZE_MAX;
     size_t epoll_index_ = SIZE_MAX;
     int64_t accept_paused_until_ms_ = 0;  // after running out of fds: stop polling the listener briefly

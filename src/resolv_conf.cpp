@@ -6,6 +6,8 @@
 
 #include <vector>
 
+#include "file_text.h"
+
 namespace portwrap::resolv_conf {
 namespace {
 
@@ -76,15 +78,7 @@ std::string render(const char* why, const std::vector<std::string_view>& nameser
 
 std::string read_host()
 {
-    std::string text;
-    const int fd = ::open(kPath, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return text;
-    char buffer[4096];
-    for (ssize_t got; (got = ::read(fd, buffer, sizeof buffer)) > 0 && text.size() < 65536;)
-        text.append(buffer, static_cast<size_t>(got));
-    ::close(fd);
-    return text;
+    return file_text::read(kPath, 65536).value_or("");
 }
 
 std::string with_nameservers(std::string_view host_text, const std::vector<std::string>& nameservers)

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "error.h"
+#include "fd_pair.h"
 #include "log.h"
 #include "sandbox_policies.h"
 #include "seccomp_filter.h"
@@ -28,11 +29,9 @@ const char* outcome(int result, int err) noexcept
 void try_socket(const char* what, int family, int type) noexcept
 {
     errno = 0;
-    const int fd = ::socket(family, type | SOCK_CLOEXEC, 0);
+    const UniqueFd fd(::socket(family, type | SOCK_CLOEXEC, 0));
     const int err = errno;
-    log::error("sandbox self-test: %s socket: %s", what, outcome(fd, err));
-    if (fd >= 0)
-        ::close(fd);
+    log::error("sandbox self-test: %s socket: %s", what, outcome(fd.get(), err));
 }
 
 }  // namespace
@@ -55,26 +54,20 @@ void self_test_if_requested()
     if (!path || !*path)
         return;
     errno = 0;
-    int fd = ::open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    UniqueFd file(::open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
     const int open_errno = errno;
-    if (fd >= 0)
-        ::close(fd);
-    log::error("sandbox self-test: open for writing: %s", outcome(fd, open_errno));
+    log::error("sandbox self-test: open for writing: %s", outcome(file.get(), open_errno));
+    file.reset();
 
     // Sockets of families the loop never needs: a Unix socket could reach the user's
     // D-Bus, systemd or ssh-agent; netlink, the host's routing and audit.
     try_socket("AF_UNIX", AF_UNIX, SOCK_STREAM);
     try_socket("AF_NETLINK", AF_NETLINK, SOCK_RAW);
     try_socket("AF_INET raw", AF_INET, SOCK_RAW);
-    int pair[2];
     errno = 0;
-    const int paired = ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair);
+    const SocketPair pair = make_socket_pair(SOCK_STREAM | SOCK_CLOEXEC);
     const int pair_errno = errno;
-    log::error("sandbox self-test: socketpair: %s", outcome(paired, pair_errno));
-    if (paired == 0) {
-        ::close(pair[0]);
-        ::close(pair[1]);
-    }
+    log::error("sandbox self-test: socketpair: %s", outcome(pair ? 0 : -1, pair_errno));
     // The attack itself: connect to a Unix socket the test listens on (PATH.sock).
     const std::string unix_path = std::string(path) + ".sock";
     sockaddr_un address{};
@@ -82,15 +75,14 @@ void self_test_if_requested()
     std::strncpy(address.sun_path, unix_path.c_str(), sizeof address.sun_path - 1);
     errno = 0;
     int connected = -1;
-    fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0) {
-        connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    UniqueFd socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (socket) {
+        connected = ::connect(socket.get(), reinterpret_cast<sockaddr*>(&address), sizeof address);
         if (connected == 0)
-            (void)!::write(fd, "reached\n", 8);
+            (void)!::write(socket.get(), "reached\n", 8);
     }
     const int connect_errno = errno;
-    if (fd >= 0)
-        ::close(fd);
+    socket.reset();
     log::error("sandbox self-test: connect to a Unix socket: %s", outcome(connected, connect_errno));
 
     char* const argv[] = {const_cast<char*>("true"), nullptr};

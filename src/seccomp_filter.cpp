@@ -101,9 +101,9 @@ bool names(const Policy& policy, const char* syscall) noexcept
     return false;
 }
 
-}  // namespace
-
-int load(const Policy& policy) noexcept
+// load()'s steps: 0, or the errno of the one that failed (kept apart from errno,
+// which freeing the context may change).
+int load_steps(const Policy& policy) noexcept
 {
     // Required for an unprivileged seccomp filter, and by itself it stops setuid
     // programs from gaining privileges through this process.
@@ -134,10 +134,19 @@ int load(const Policy& policy) noexcept
     return rc < 0 ? -rc : 0;
 }
 
+}  // namespace
+
+bool load(const Policy& policy) noexcept
+{
+    const int err = load_steps(policy);
+    errno = err;
+    return err == 0;
+}
+
 void install(const Policy& policy)
 {
-    if (const int err = load(policy); err != 0)
-        throw Error(describe_errno(std::string("cannot install the seccomp filter of ") + policy.name, err));
+    if (const int err = load_steps(policy); err != 0)
+        throw_errno(std::string("cannot install the seccomp filter of ") + policy.name, err);
 }
 
 std::string markdown_table(const Policy& policy)

@@ -32,10 +32,10 @@ struct Policy {
 
 // Sets PR_SET_NO_NEW_PRIVS and loads `policy` into the calling thread: every syscall
 // it does not allow fails with EPERM, and a syscall made under another ABI (i386's
-// int 0x80, x32) kills the process. Returns 0, or the errno of the step that failed.
-// Safe in a forked child of a single-threaded process (it allocates, takes no lock
-// but malloc's).
-int load(const Policy& policy) noexcept;
+// int 0x80, x32) kills the process. Returns false, with errno that of the step that
+// failed, if it could not. Safe in a forked child of a single-threaded process (it
+// allocates, takes no lock but malloc's).
+bool load(const Policy& policy) noexcept;
 
 // The same, throwing Error("cannot install the seccomp filter of <name>: ...").
 void install(const Policy& policy);

@@ -130,7 +130,7 @@ std::string SlirpSession::add_forward(const forward::Spec& spec)
     }
     if (added != 0) {
         int err = errno ? errno : EADDRINUSE;  // libslirp keeps bind()'s errno; guard anyway
-        throw Error(host_endpoint::bind_failure(forward::host_side(spec), spec, err));
+        throw Error(host_endpoint::bind_failure(forward::host_side(spec), spec, err), kExitSetupFailure, err);
     }
     int listener = -1;
     for (int fd : polled_fds(slirp_))

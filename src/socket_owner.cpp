@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "error.h"
+#include "file_text.h"
 #include "unique_fd.h"
 
 namespace portwrap::socket_owner {
@@ -68,23 +69,13 @@ std::string this_host()
 std::optional<Owner> read(const std::string& socket_path, const std::string& context)
 {
     const std::string path = path_for(socket_path);
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-    if (!fd) {
+    const auto text = file_text::read(path, kMaxText + 1, O_NOFOLLOW | O_NONBLOCK);
+    if (!text) {
         if (errno == ENOENT)
             return std::nullopt;
         throw_errno(context + ": cannot read its owner file " + path);
     }
-    std::string text;
-    char buffer[kMaxText + 1];
-    for (ssize_t got; text.size() <= kMaxText && (got = ::read(fd.get(), buffer, sizeof buffer)) != 0;) {
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            throw_errno(context + ": cannot read its owner file " + path);
-        }
-        text.append(buffer, static_cast<size_t>(got));
-    }
-    auto owner = parse(text);
+    auto owner = parse(*text);
     if (!owner)
         throw Error(context + ": its owner file " + path +
                     " does not hold 'HOST PID' as portwrap writes it: if no portwrap serves the socket, remove both");
@@ -103,7 +94,7 @@ void write(const std::string& socket_path)
         ::rename(temporary.c_str(), path.c_str()) != 0) {
         const int err = errno;
         ::unlink(temporary.c_str());
-        throw Error(describe_errno("cannot write the owner file " + path, err));
+        throw_errno("cannot write the owner file " + path, err);
     }
 }
 

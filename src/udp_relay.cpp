@@ -15,8 +15,8 @@ constexpr int kMaxDatagramsPerRound = 64;  // then the other sources get a turn
 
 }  // namespace
 
-UdpRelay::UdpRelay(UniqueFd host_socket, uint16_t guest_port, int connector_socket, int64_t idle_ms)
-    : host_(std::move(host_socket)), guest_port_(guest_port), connector_(connector_socket), idle_ms_(idle_ms),
+UdpRelay::UdpRelay(UniqueFd host_socket, uint16_t guest_port, Connector& connector, int64_t idle_ms)
+    : host_(std::move(host_socket)), guest_port_(guest_port), connector_(connector), idle_ms_(idle_ms),
       buffer_(new uint8_t[kMaxDatagram])
 {
 }
@@ -100,7 +100,7 @@ UdpRelay::Session* UdpRelay::session_for(const sockaddr_storage& client, socklen
             return &sessions_.front();
         }
     }
-    UniqueFd guest = connector::request_connection(connector_, guest_port_, true);
+    UniqueFd guest = connector_.open(guest_port_, true);
     if (!guest) {
         log::info("cannot open a UDP socket to 127.0.0.1:%u inside the namespace: %s", guest_port_,
                   std::strerror(errno));

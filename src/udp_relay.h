@@ -21,15 +21,17 @@
 
 namespace portwrap {
 
+class Connector;
+
 class UdpRelay final : public PollSource {
 public:
     static constexpr int64_t kIdleMs = 60'000;
     static constexpr size_t kMaxSessions = 256;
 
     // `host_socket`: a non-blocking UDP socket bound to the host side.
-    // `connector_socket` stays the caller's and must stay open while this runs.
+    // `connector` stays the caller's and must outlive this.
     // `idle_ms`: kIdleMs but in unit tests (tests/unit/test_udp_relay.cpp).
-    UdpRelay(UniqueFd host_socket, uint16_t guest_port, int connector_socket, int64_t idle_ms = kIdleMs);
+    UdpRelay(UniqueFd host_socket, uint16_t guest_port, Connector& connector, int64_t idle_ms = kIdleMs);
 
     void fill(std::vector<pollfd>& fds, uint32_t& timeout_ms) override;
     size_t dispatch(const std::vector<pollfd>& fds, bool poll_failed) override;
@@ -50,7 +52,7 @@ private:
 
     UniqueFd host_;
     uint16_t guest_port_;
-    int connector_;
+    Connector& connector_;
     int64_t idle_ms_;
     size_t host_index_ = SIZE_MAX;
     std::list<Session> sessions_;  // most recently used first

@@ -18,31 +18,31 @@
 #include <cerrno>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "connector.h"
+#include "fd_pair.h"
 #include "poll_source.h"
 #include "unique_fd.h"
 
 namespace portwrap::test {
 
-// The connector at the other end of socket().
+// A running connector, passed wherever a Connector& is asked for.
 class TestConnector {
 public:
     TestConnector()
     {
         ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-        int fds[2];
-        if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
+        SocketPair pair = make_socket_pair(SOCK_SEQPACKET | SOCK_CLOEXEC);
+        if (!pair)
             throw std::runtime_error("socketpair failed");
-        mine_ = UniqueFd(fds[0]);
-        UniqueFd theirs(fds[1]);
-        int pid_pipe[2];
-        if (::pipe2(pid_pipe, O_CLOEXEC) != 0)
+        UniqueFd theirs = std::move(pair.second);
+        PipeEnds pid_pipe = make_pipe(O_CLOEXEC);
+        if (!pid_pipe)
             throw std::runtime_error("pipe2 failed");
-        UniqueFd pid_read(pid_pipe[0]), pid_write(pid_pipe[1]);
         const pid_t self = ::getpid();
         const pid_t caller = ::fork();
         if (caller < 0)
@@ -53,30 +53,31 @@ public:
                 connector = connector::spawn(std::move(theirs), self, false);
             } catch (...) {
             }
-            ssize_t unused = ::write(pid_write.get(), &connector, sizeof connector);
+            ssize_t unused = ::write(pid_pipe.write.get(), &connector, sizeof connector);
             (void)unused;
             _exit(connector > 0 ? 0 : 1);
         }
         theirs.reset();
-        pid_write.reset();
+        pid_pipe.write.reset();
         while (::waitpid(caller, nullptr, 0) < 0 && errno == EINTR) {
         }
-        if (::read(pid_read.get(), &pid_, sizeof pid_) != sizeof pid_ || pid_ <= 0)
+        if (::read(pid_pipe.read.get(), &pid_, sizeof pid_) != sizeof pid_ || pid_ <= 0)
             throw std::runtime_error("cannot start the connector");
+        connector_.emplace(std::move(pair.first), 0);  // 0: reaped here, not by stop()
     }
     ~TestConnector()
     {
-        mine_.reset();  // the connector leaves on end-of-file
+        connector_.reset();  // the connector leaves on end-of-file
         while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
         }
     }
     TestConnector(const TestConnector&) = delete;
     TestConnector& operator=(const TestConnector&) = delete;
 
-    int socket() const { return mine_.get(); }
+    operator Connector&() { return *connector_; }
 
 private:
-    UniqueFd mine_;
+    std::optional<Connector> connector_;
     pid_t pid_ = -1;
 };
 

@@ -109,10 +109,9 @@ std::string error_of(Action action)
 
 UniqueFd fake_tap()
 {
-    int fds[2];
-    REQUIRE(::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
-    ::close(fds[1]);
-    return UniqueFd(fds[0]);
+    SocketPair pair = make_socket_pair(SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC);
+    REQUIRE(pair);
+    return std::move(pair.first);
 }
 
 }  // namespace
@@ -121,7 +120,7 @@ TEST_CASE("forward table: a forward removed while a connection runs stops accept
 {
     TestConnector connector;
     SlirpSession slirp(fake_tap(), false);
-    ForwardTable table(slirp, true, connector.socket(), cli::kDefaultMaxConnections);
+    ForwardTable table(slirp, true, connector, cli::kDefaultMaxConnections);
     EchoServer server;
 
     const std::string host_side = table.add(spec_of(forward::Protocol::Tcp, 0, server.port()));
@@ -150,7 +149,7 @@ TEST_CASE("forward table: forwards added at run time, beside a running connectio
 {
     TestConnector connector;
     SlirpSession slirp(fake_tap(), false);
-    ForwardTable table(slirp, true, connector.socket(), cli::kDefaultMaxConnections);
+    ForwardTable table(slirp, true, connector, cli::kDefaultMaxConnections);
     EchoServer server;
 
     const uint16_t first = port_of(table.add(spec_of(forward::Protocol::Tcp, 0, server.port())));
@@ -181,12 +180,13 @@ TEST_CASE("forward table: forwards added at run time, beside a running connectio
 TEST_CASE("forward table: without a connector, relay and UDP forwards are refused; libslirp's TCP forwards work", "[forward-table]")
 {
     SlirpSession slirp(fake_tap(), false);
-    ForwardTable relay_table(slirp, true, -1, cli::kDefaultMaxConnections);
+    Connector none;
+    ForwardTable relay_table(slirp, true, none, cli::kDefaultMaxConnections);
     CHECK(error_of([&] { relay_table.add(spec_of(forward::Protocol::Tcp, 0, 80)); })
               .find("portwrap started no connector") != std::string::npos);
     CHECK(relay_table.list().empty());
 
-    ForwardTable slirp_table(slirp, false, -1, cli::kDefaultMaxConnections);
+    ForwardTable slirp_table(slirp, false, none, cli::kDefaultMaxConnections);
     CHECK(error_of([&] { slirp_table.add(spec_of(forward::Protocol::Udp, 0, 53)); })
               .find("portwrap started no connector") != std::string::npos);
     const std::string host_side = slirp_table.add(spec_of(forward::Protocol::Tcp, 0, 8080));

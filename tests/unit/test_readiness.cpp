@@ -6,6 +6,7 @@
 #include <string>
 
 #include "catch.h"
+#include "fd_pair.h"
 #include "loopback_fixture.h"
 #include "readiness.h"
 
@@ -17,10 +18,10 @@ namespace {
 struct ReadyPipe {
     ReadyPipe()
     {
-        int fds[2];
-        REQUIRE(::pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0);
-        read_end = UniqueFd(fds[0]);
-        write_end = UniqueFd(fds[1]);
+        PipeEnds pipe = make_pipe(O_CLOEXEC | O_NONBLOCK);
+        REQUIRE(pipe);
+        read_end = std::move(pipe.read);
+        write_end = std::move(pipe.write);
     }
     bool has_report() const
     {
@@ -67,7 +68,7 @@ TEST_CASE("readiness: no report while a target refuses; once all accept, the lin
     UniqueFd first = bound_socket(SOCK_STREAM), second = bound_socket(SOCK_STREAM);
     REQUIRE(::listen(first.get(), 8) == 0);  // the second is bound but not listening: refused
     ReadinessProbe probe(std::move(ready.write_end), {"127.0.0.1:4000", "[::1]:4001"},
-                         {loopback_target(first.get()), loopback_target(second.get())}, connector.socket());
+                         {loopback_target(first.get()), loopback_target(second.get())}, connector);
 
     // The probe tries, is refused and waits before the next try: a round with nothing
     // in progress and a retry pause as the timeout.
@@ -87,7 +88,8 @@ TEST_CASE("readiness: no report while a target refuses; once all accept, the lin
 TEST_CASE("readiness: with no TCP target (only UDP forwards) the report is written at once", "[readiness]")
 {
     ReadyPipe ready;
-    ReadinessProbe probe(std::move(ready.write_end), {"127.0.0.1:5353/udp"}, {}, -1);
+    Connector none;
+    ReadinessProbe probe(std::move(ready.write_end), {"127.0.0.1:5353/udp"}, {}, none);
     CHECK(ready.read_all() == "127.0.0.1:5353/udp\n");
     CHECK(ready.closed());
 }
@@ -97,7 +99,8 @@ TEST_CASE("readiness: a reader that went away loses the report, the probe goes o
     ::signal(SIGPIPE, SIG_IGN);  // as portwrap's parent does
     ReadyPipe ready;
     ready.read_end.reset();
-    ReadinessProbe probe(std::move(ready.write_end), {"127.0.0.1:1"}, {}, -1);
+    Connector none;
+    ReadinessProbe probe(std::move(ready.write_end), {"127.0.0.1:1"}, {}, none);
     uint32_t timeout_ms = 0;
     CHECK(connecting(probe, timeout_ms) == 0);
     CHECK(timeout_ms == UINT32_MAX);

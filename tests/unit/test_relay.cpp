@@ -14,11 +14,13 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "catch.h"
 #include "connector.h"
+#include "fd_pair.h"
 #include "fd_passing.h"
 #include "pipe_pool.h"
 #include "relay.h"
@@ -75,20 +77,21 @@ size_t open_fds()
 // A relay on 127.0.0.1:<port>, with the test as its connector and as the server inside.
 struct Harness {
     PipePool pipes;
-    UniqueFd connector_ours, connector_theirs;  // the relay's end, the fake connector's end
+    std::optional<Connector> connector;  // the relay's end
+    UniqueFd connector_theirs;            // the fake connector's end
     UniqueFd server_listener = tcp_listener();  // "127.0.0.1:GUEST_PORT inside"
     uint16_t port = 0;
     std::unique_ptr<Relay> relay;
 
     explicit Harness(size_t max_connections = 0)
     {
-        int fds[2];
-        REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) == 0);
-        connector_ours.reset(fds[0]);
-        connector_theirs.reset(fds[1]);
+        SocketPair pair = make_socket_pair(SOCK_SEQPACKET | SOCK_CLOEXEC);
+        REQUIRE(pair);
+        connector.emplace(std::move(pair.first), 0);
+        connector_theirs = std::move(pair.second);
         UniqueFd listener = tcp_listener();
         port = port_of(listener.get());
-        relay = std::make_unique<Relay>(std::move(listener), 9000, connector_ours.get(), pipes, max_connections);
+        relay = std::make_unique<Relay>(std::move(listener), 9000, *connector, pipes, max_connections);
     }
 
     // Queues the connector's next answer: a socket connecting to the server listener.
@@ -356,7 +359,7 @@ TEST_CASE("the pool keeps at most kMaxSpare pipes and never hands out one with d
     PipePool pool;
     std::vector<PipePool::Pipe> pipes(PipePool::kMaxSpare + 3);
     for (auto& pipe : pipes)
-        REQUIRE(pool.take(pipe) == 0);
+        REQUIRE(pool.take(pipe));
     CHECK(pool.in_use() == pipes.size());
     CHECK(pipes[0].capacity >= 4096);
     REQUIRE(::write(pipes[1].write.get(), "x", 1) == 1);
@@ -367,7 +370,7 @@ TEST_CASE("the pool keeps at most kMaxSpare pipes and never hands out one with d
     CHECK(pool.in_use() == 0);
     CHECK(pool.spare() == PipePool::kMaxSpare);
     PipePool::Pipe again;
-    REQUIRE(pool.take(again) == 0);
+    REQUIRE(pool.take(again));
     char byte;
     const ssize_t got = ::read(again.read.get(), &byte, 1);
     const int read_errno = errno;  // before Catch's own work can change it
@@ -381,7 +384,7 @@ TEST_CASE("a big pipe given back to a full pool takes the place of a small spare
     PipePool pool;
     std::vector<PipePool::Pipe> pipes(PipePool::kMaxSpare + 1);
     for (auto& pipe : pipes)
-        REQUIRE(pool.take(pipe) == 0);
+        REQUIRE(pool.take(pipe));
     if (!pool.grow(pipes.back())) {
         WARN("this kernel or user cannot grow a pipe to 1 MiB: nothing to check");
         for (auto& pipe : pipes)
@@ -395,7 +398,7 @@ TEST_CASE("a big pipe given back to a full pool takes the place of a small spare
     CHECK(pool.spare() == PipePool::kMaxSpare);
     CHECK(pool.big() == 1);  // kept; a small one was closed
     PipePool::Pipe again;
-    REQUIRE(pool.take(again) == 0);
+    REQUIRE(pool.take(again));
     CHECK(again.big);  // the most recently given back comes first
     pool.give_back(again);
 }

@@ -31,7 +31,7 @@ int run_under(const Policy& policy, int (*body)())
 {
     const pid_t pid = ::fork();
     if (pid == 0)
-        _exit(portwrap::seccomp_filter::load(policy) != 0 ? 100 : body());
+        _exit(!portwrap::seccomp_filter::load(policy) ? 100 : body());
     int status = 0;
     ::waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 200 + WTERMSIG(status);

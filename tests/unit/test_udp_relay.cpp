@@ -58,7 +58,7 @@ struct Setup {
     explicit Setup(int64_t idle_ms = UdpRelay::kIdleMs)
         : server(bound_socket(SOCK_DGRAM)), host(bound_socket(SOCK_DGRAM | SOCK_NONBLOCK)),
           host_port(local_port(host.get())),
-          relay(std::move(host), local_port(server.get()), connector.socket(), idle_ms)
+          relay(std::move(host), local_port(server.get()), connector, idle_ms)
     {
     }
     // Sends `text` from `client` to the relay and returns it as the server got it.

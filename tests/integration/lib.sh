@@ -170,6 +170,15 @@ print(urllib.request.urlopen('http://127.0.0.1:$1/', timeout=10).read().decode()
 PYEOF
 }
 
+# listen_result HOST PORT: prints 'listening' if a new listener (with SO_REUSEADDR, as
+# servers set it) can take HOST:PORT now, else error:<text>. A socket that listens on
+# it, or is bound to it without SO_REUSEADDR (the handoff driver's, before a server
+# binds), makes it fail; connections in TIME_WAIT do not.
+listen_result() {
+    _loopback_only "$1"
+    "$PY" "$PW_PYTEST" listen-result "$1" "$2"
+}
+
 # free_port: a TCP port on 127.0.0.1 that nothing listens on (the kernel picks it).
 free_port() { "$PY" "$PW_PYTEST" free-port; }
 

@@ -306,10 +306,11 @@ pw_wait 30
 # (the TOCTOU bypass4netns warns of): each bind gets either the forward's host side or
 # an address inside the namespace, never another host socket.
 hp=$(free_port)
-pw_start -p "$hp:8080" -- "$srv" flip 8080 "$out" flip
+pw_start -v -p "$hp:8080" -- "$srv" flip 8080 "$out" flip
 check "the flipping command finished" wait_until 60 grep -sqx done "$out/flip.log"
 log "flip results: $(tr '\n' ' ' <"$out/flip.log")"
-check "some bind got the host side (the attack was in play)" grep -qx "bound 127.0.0.1:$hp" "$out/flip.log"
+check "some bind got the host side (the attack was in play)" grep -qx "bound 127.0.0.1:$hp" "$out/flip.log" ||
+    show_file "portwrap stderr (-v)" "$PW_ERR"
 unexpected=$(grep '^bound ' "$out/flip.log" | grep -vx -e "bound 127.0.0.1:$hp" -e "bound 0.0.0.0:8082" \
     -e "bound 127.0.0.1:8082" -e "bound 0.0.0.0:8080" -e "bound 127.0.0.1:8080")
 expect_eq "no bind got anything but the forward's host side or an inside address" "" "$unexpected"

@@ -90,7 +90,7 @@ complete -c portwrap -f -n $in_options -l print-url -x -d 'once listening, print
 complete -c portwrap -n $in_options -l control-socket -r -F -d 'listen for portwrap ctl on an owner-only Unix socket'
 complete -c portwrap -f -n $in_options -l ready-fd -x -d 'when the forwards reach a server, write their host sides to FD'
 complete -c portwrap -f -n $in_options -l port-driver -x -a 'auto handoff relay slirp' -d 'how the port is forwarded'
-complete -c portwrap -f -n $in_options -l max-connections -x -d 'connections each TCP forward keeps open at once (default 256, 0: no limit)'
+complete -c portwrap -f -n $in_options -l max-connections -x -d 'connections each relayed TCP forward keeps open at once (default 256, 0: no limit)'
 complete -c portwrap -f -n $in_options -l dns -x -a '10.0.2.3' -d 'a nameserver for COMMAND (repeatable)'
 complete -c portwrap -f -n $in_options -l allow-host-loopback -d "let COMMAND reach the host's 127.0.0.1 through 10.0.2.2"
 complete -c portwrap -f -n $in_options -l map-root -d 'run COMMAND as uid/gid 0 inside the namespace'

@@ -3,12 +3,12 @@
 # Usage, as root: scripts/coverage.sh [BUILDDIR]   (default build-cov; scripts/test.sh
 # calls it after building it with -Db_coverage=true --buildtype=debug).
 #
-# Runs the unit suite and the integration suite with the default port driver, as root
-# and as the unprivileged users, then prints gcovr's per-file table and the total for
-# src/. Every process writes its counters under one temporary GCOV_PREFIX tree, seeded
-# by one run of portwrap and opened to every user: the test users' portwrap cannot write
-# into a build directory that root owns. The counters are copied back beside the
-# compiler's .gcno files for gcovr.
+# Runs the unit suite and the integration suite with the default port driver (and the
+# few ', relay' runs), as root and as the unprivileged users, then prints gcovr's
+# per-file table and the total for src/. Every process writes its counters under one
+# temporary GCOV_PREFIX tree, seeded by one run of portwrap and opened to every user:
+# the test users' portwrap cannot write into a build directory that root owns. The
+# counters are copied back beside the compiler's .gcno files for gcovr.
 #
 # Left out: the sandbox tests and the unit tests of the seccomp policies (the coverage
 # build's filters let gcov write its files, so they cannot pass), the slirp driver's runs but the few in slirp_tests, and the
@@ -22,7 +22,7 @@ builddir=${1:-build-cov}
 slirp_tests=('forward (user, slirp)' 'forwards (user, slirp)' 'ctl (user, slirp)')
 # A real Jupyter server runs no portwrap code that 'forward' does not; the root runs of
 # the two slowest tests add nothing the user runs and the other root runs miss.
-skipped_tests=('jupyter (root)' 'jupyter (user)' 'pid-ns (root)' 'lifecycle (root)')
+skipped_tests=('jupyter (root)' 'jupyter (user)' 'jupyter (root, relay)' 'jupyter (user, relay)' 'pid-ns (root)' 'lifecycle (root)')
 
 [[ $(id -u) -eq 0 ]] || { echo "coverage.sh: must run as root (the integration tests switch users)" >&2; exit 1; }
 [[ -x $builddir/src/portwrap ]] || { echo "coverage.sh: build $builddir first (meson setup $builddir --buildtype=debug -Db_coverage=true)" >&2; exit 1; }

@@ -114,8 +114,9 @@ Forwarding:
                             portwrap to 127.0.0.1:GUEST_PORT inside.
       --max-connections=N   connections each relayed TCP forward keeps open
                             at once (default 256; 0: no limit); past it, new
-                            ones are reset at once. Not for the slirp driver;
-                            a handed-off forward's server accepts itself.
+                            ones are reset at once. Relayed connections only:
+                            not for the slirp driver, and a handed-off
+                            forward's server accepts its own.
       --allow-host-loopback let COMMAND reach the host's 127.0.0.1 services
                             through 10.0.2.2 (blocked by default)
       --dns=ADDR            the nameserver COMMAND uses (repeatable); default:

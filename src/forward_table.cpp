@@ -26,8 +26,9 @@ struct ForwardTable::Forward {
     std::string host_side;   // as bound, "/udp" appended for UDP
     std::unique_ptr<Relay> relay;
     std::unique_ptr<UdpRelay> udp;  // neither: a libslirp hostfwd
-    // Handoff driver: portwrap's own reference to the host socket, bound and listening,
-    // given to each server that binds the guest port. Invalid once relayed instead.
+    // Handoff driver: portwrap's own reference to the host socket, bound (listening
+    // while a server holds it), given to each server that binds the guest port.
+    // Invalid once relayed instead.
     UniqueFd host_socket;
     bool handed_off = false;
     std::unique_ptr<Relay> inside;  // clients inside -> the host side, once handed off
@@ -46,6 +47,18 @@ forward::Spec with_bound_port(forward::Spec spec, const std::string& bound)
             spec.host_port = static_cast<uint16_t>(std::stoul(bound.substr(colon + 1)));
     }
     return spec;
+}
+
+// A handoff forward's host socket, bound but not listening (host_endpoint::bind_tcp),
+// made a listener for a relay. SO_REUSEADDR again, so that listen() succeeds despite
+// connections of an earlier server still in TIME_WAIT.
+UniqueFd listening(UniqueFd socket, const std::string& host_side)
+{
+    int on = 1;
+    ::setsockopt(socket.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (::listen(socket.get(), SOMAXCONN) != 0)
+        log::error("warning: portwrap cannot listen on %s to relay it: %s", host_side.c_str(), std::strerror(errno));
+    return socket;
 }
 
 }  // namespace
@@ -73,12 +86,14 @@ std::string ForwardTable::add(const forward::Spec& spec)
         entry.udp = std::make_unique<UdpRelay>(std::move(socket), spec.guest_port, connector_);
         log::info("relaying %s/udp to 127.0.0.1:%u inside the namespace", entry.host_side.c_str(), spec.guest_port);
     } else if (handoff) {
-        // Listening from now on: a busy port fails before the command runs, and
-        // connections made before the server binds wait in the backlog.
-        entry.host_socket = host_endpoint::listen_tcp(spec);
+        // Bound from now on, so a busy port fails before the command runs; listening
+        // only once a server binds the guest port and gets it (handoff.cpp). Until
+        // then a client is refused at once, not left waiting in a backlog for a server
+        // that may never come.
+        entry.host_socket = host_endpoint::bind_tcp(spec);
         entry.host_side = host_endpoint::bound_side(entry.host_socket.get());
-        log::info("listening on %s, to hand to the server that binds port %u inside", entry.host_side.c_str(),
-                  spec.guest_port);
+        log::info("bound %s, to hand to the server that binds port %u inside (refusing its clients until then)",
+                  entry.host_side.c_str(), spec.guest_port);
     } else if (relay) {
         UniqueFd listener = host_endpoint::listen_tcp(spec);
         entry.host_side = host_endpoint::bound_side(listener.get());
@@ -212,7 +227,7 @@ void ForwardTable::handed_off(int family, uint16_t guest_port, UniqueFd inside, 
                 continue;
             log::info("the server bound [::]:%u inside (IPv4 too): relaying %s to %s", guest_port,
                       f.host_side.c_str(), six->host_side.c_str());
-            f.relay = std::make_unique<Relay>(std::move(f.host_socket),
+            f.relay = std::make_unique<Relay>(listening(std::move(f.host_socket), f.host_side),
                                               Relay::connect_to(host_endpoint::host_address(six->spec), six->host_side),
                                               pipes_, max_connections_);
         }
@@ -324,7 +339,8 @@ void ForwardTable::bound_inside(uint16_t guest_port)
             continue;
         log::info("the server bound port %u inside in a way the handoff cannot serve: relaying %s instead",
                   guest_port, f.host_side.c_str());
-        f.relay = std::make_unique<Relay>(std::move(f.host_socket), guest_port, connector_, pipes_, max_connections_);
+        f.relay = std::make_unique<Relay>(listening(std::move(f.host_socket), f.host_side), guest_port, connector_,
+                                          pipes_, max_connections_);
     }
 }
 

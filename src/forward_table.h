@@ -54,7 +54,8 @@ public:
 
     // The handoff driver's questions, for a bind() inside to `guest_port` by a TCP
     // socket of `family` (AF_INET or AF_INET6). The host socket to give the caller:
-    // the forward's own, bound and listening; -1 when no handoff forward matches.
+    // the forward's own, bound (listening only while a server holds it; the handoff
+    // makes it listen); -1 when no handoff forward matches.
     int handoff_socket(int family, uint16_t guest_port) const noexcept;
     // The caller got it. `inside` is the caller's own socket (in the namespace), now
     // portwrap's: it binds where the caller asked (`address`, inside), listens and

@@ -211,9 +211,10 @@ bool HandoffServer::serve_one()
     const int host_flags = ::fcntl(host_socket, F_GETFL);
     if (flags >= 0 && host_flags >= 0)
         ::fcntl(host_socket, F_SETFL, (host_flags & ~O_NONBLOCK) | (flags & O_NONBLOCK));
-    // A socket no server held any more stopped listening without SO_REUSEADDR
-    // (forward_table.cpp says why); with it again, the server's listen() succeeds
-    // despite connections of the last server still in TIME_WAIT.
+    // Until now the host socket was bound without SO_REUSEADDR and not listening
+    // (host_endpoint::bind_tcp, forward_table.cpp's watch_holders); with SO_REUSEADDR
+    // again, listen() succeeds despite connections of an earlier server still in
+    // TIME_WAIT.
     int on = 1;
     ::setsockopt(host_socket, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     seccomp_notif_addfd add{};
@@ -228,6 +229,11 @@ bool HandoffServer::serve_one()
                        unsigned{port}, std::strerror(errno));
         return answer();
     }
+    // It listens from the handoff on: a client that connects between the server's
+    // bind() and its listen() waits in the backlog and is served (the server's
+    // listen() only sets the backlog), as is one that --ready-fd's probe reported
+    // ready for. Should this fail, the server's own listen() says why.
+    ::listen(host_socket, SOMAXCONN);
     response->flags = 0;
     response->val = 0;
     response->error = 0;

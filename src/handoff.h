@@ -1,8 +1,8 @@
 // The handoff port driver's parent side: it answers the seccomp notifications of the
 // command's bind() calls (handoff_filter.h). A bind of a TCP socket to a forwarded
 // guest port gets, under the same fd number, portwrap's host socket for that forward
-// (bound to the forward's host side and listening); every other bind proceeds inside,
-// untouched. The address handed out is always the forward's: the caller's sockaddr
+// (bound to the forward's host side; it listens from then on); every other bind
+// proceeds inside, untouched. The address handed out is always the forward's: the caller's sockaddr
 // only chooses which forward, so what it changes after portwrap read it cannot matter.
 #pragma once
 

@@ -176,6 +176,28 @@ UniqueFd listen_unix(const std::string& path)
     return fd;
 }
 
+UniqueFd bind_tcp(const forward::Spec& spec)
+{
+    const std::string where = forward::host_side(spec);
+    const SocketAddress address = host_address(spec);
+    UniqueFd fd(::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd)
+        throw_errno("cannot create a socket to bind " + where);
+    int on = 1;
+    // SO_REUSEADDR for the bind, so that connections of an earlier run still in
+    // TIME_WAIT do not make the port look busy; off again at once: two SO_REUSEADDR
+    // sockets may share a port while neither listens, and another user's could then
+    // listen on it first. A listening socket of anyone's still makes the bind fail.
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (spec.ipv6)
+        ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    if (::bind(fd.get(), address.get(), address.length) != 0)
+        throw Error(bind_failure(where, spec, errno));
+    int off = 0;
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &off, sizeof off);
+    return fd;
+}
+
 UniqueFd bind_udp(const forward::Spec& spec)
 {
     const std::string where = forward::host_side(spec) + "/udp";

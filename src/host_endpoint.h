@@ -60,6 +60,12 @@ UniqueFd listen_tcp(const forward::Spec& spec);
 // (make_way_for_unix_socket). Throws Error naming "unix:PATH".
 UniqueFd listen_unix(const std::string& path);
 
+// A non-blocking TCP socket bound to spec's IP host side, not listening, without
+// SO_REUSEADDR: the port is taken (a busy one throws Error, as listen_tcp does), and
+// nobody else can listen on it, while connections to it are refused. The handoff
+// driver's host socket until a server inside binds the guest port (forward_table.h).
+UniqueFd bind_tcp(const forward::Spec& spec);
+
 // A non-blocking UDP socket bound to spec's host side. Throws Error naming it.
 UniqueFd bind_udp(const forward::Spec& spec);
 

@@ -6,7 +6,7 @@
 #   PORTWRAP_TEST_AS  'root' (run portwrap as root) or 'user' (as the unprivileged
 #                     user portwrap-test, through runuser); default: root
 #   PORTWRAP_TEST_DRIVER  auto, handoff, relay or slirp: passed as --port-driver to every run
-#                     (unset: portwrap's default)
+#                     (unset: none, portwrap's default, auto; pw_driver says which it is)
 #   PORTWRAP_TEST_KERNEL  '4.18': the whole test runs as on RHEL 8, every system call
 #                     newer than Linux 4.18 failing with ENOSYS (tests/old-kernel/enosys418,
 #                     named by PORTWRAP_TEST_ENOSYS418)
@@ -168,6 +168,15 @@ private_server.daemon_threads = True
 threading.Thread(target=private_server.serve_forever, daemon=True).start()
 print(urllib.request.urlopen('http://127.0.0.1:$1/', timeout=10).read().decode())
 PYEOF
+}
+
+# listen_result HOST PORT: prints 'listening' if a new listener (with SO_REUSEADDR, as
+# servers set it) can take HOST:PORT now, else error:<text>. A socket that listens on
+# it, or is bound to it without SO_REUSEADDR (the handoff driver's, before a server
+# binds), makes it fail; connections in TIME_WAIT do not.
+listen_result() {
+    _loopback_only "$1"
+    "$PY" "$PW_PYTEST" listen-result "$1" "$2"
 }
 
 # free_port: a TCP port on 127.0.0.1 that nothing listens on (the kernel picks it).
@@ -372,6 +381,22 @@ pw_init() {
 }
 
 # ---------------------------------------------------------------- running portwrap
+
+# pw_driver: the port driver of this test's runs: PORTWRAP_TEST_DRIVER, or, for the
+# default (auto), the one portwrap picks here (handoff; the relay on an older kernel, as
+# in the kernel-4.18 suite, or with PORTWRAP_TEST_NO_HANDOFF=1), from its -v line.
+pw_driver() {
+    if [[ -z ${_PW_DRIVER:-} ]]; then
+        _PW_DRIVER=${PORTWRAP_TEST_DRIVER:-auto}
+        if [[ $_PW_DRIVER == auto ]]; then
+            _PW_DRIVER=$("$PORTWRAP" -v --port-driver=auto -p 127.0.0.1:0:1 -- true 2>&1 </dev/null |
+                sed -n 's/^portwrap: port driver: \([a-z]*\).*/\1/p' | head -n 1)
+            [[ -n $_PW_DRIVER ]] || fail "portwrap -v does not say which port driver auto picks"
+        fi
+    fi
+    echo "$_PW_DRIVER"
+}
+
 
 _PW_SEQ=0
 

@@ -5,7 +5,9 @@
 #  - the server's socket is the host side (getsockname), and -v says it was handed;
 #  - with --pid-ns too;
 #  - a busy host port fails before the command runs;
-#  - a connection made before the server binds is served once it does;
+#  - a client that connects before the server binds is refused at once (portwrap holds
+#    the port bound, not listening, and nobody else can listen on it), and served once
+#    the server has bound;
 #  - once the server has exited, clients are refused (reset), not left hanging, and
 #    the port (even one the kernel picked) stays portwrap's; a server that starts
 #    again takes it back;
@@ -202,18 +204,30 @@ expect_one_error_line "a busy host port" "127.0.0.1:$hp"
 check "the command did not run" test ! -e "$out/ran"
 stop_helpers
 
-# --- a connection before the server binds waits and is served --------------------------
+# --- before the server binds, clients are refused at once; once it binds, served ----------
+# portwrap holds the host port bound but not listening until the server's bind(): a
+# client is not left waiting in a backlog for a server that may never come.
+grab='import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+    s.listen(1)
+    print("listening")
+except OSError as e:
+    print("error:" + e.strerror)'
 hp=$(free_port)
-pw_start -p "$hp:8080" -- sh -c 'i=0; while [ ! -e "$0/go" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; exec "$1" once 8080 "$0" early' "$out" "$srv"
-"$PY" "$PW_HELPER" greet-client 127.0.0.1 "$hp" 30 >"$PW_TMP/early.txt" &
-early=$!
-track_pid "$early"
-# The client is connected (in the backlog of portwrap's host socket) before the server exists.
-check "the early client is connected before the server binds" wait_until 10 eval \
-    "ss -Htn state established '( dport = :$hp )' | grep -q ."
+pw_start -v -p "$hp:8080" -- sh -c 'i=0; while [ ! -e "$0/go" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; exec "$1" once 8080 "$0" early' "$out" "$srv"
+check "-v says the port is bound, its clients refused until the server binds" wait_until 20 grep -q \
+    "bound 127.0.0.1:$hp, to hand to the server that binds port 8080 inside (refusing its clients until then)" "$PW_ERR"
+expect_eq "a client before the server binds is refused at once" refused "$(connect_result 127.0.0.1 "$hp" 5)"
+# Another user must not take the port meanwhile (bind with SO_REUSEADDR and listen).
+other=$(free_port)
+expect_eq "positive control: $PW_NOSUB_USER can listen on a free port" listening "$(as_user "$PW_NOSUB_USER" "$PY" -c "$grab" "$other")"
+expect_eq "$PW_NOSUB_USER cannot take the port before the server binds" "error:Address already in use" \
+    "$(as_user "$PW_NOSUB_USER" "$PY" -c "$grab" "$hp")"
 touch "$out/go"
-wait "$early"
-expect_eq "the early connection is served once the server binds" "got:hello-from-early" "$(cat "$PW_TMP/early.txt")"
+check "once the server has bound, a client is served" wait_until 20 eval '[[ $(greet '"$hp"') == got:hello-from-early ]]'
 pw_wait 30
 expect_status "the early server exited after one client" 0
 
@@ -226,17 +240,6 @@ check "the first server answers" wait_until 20 eval '[[ $(greet '"$hp"') == got:
 check "with no server inside, a client is refused (not left hanging)" wait_until 20 eval \
     '[[ $(connect_result 127.0.0.1 '"$hp"' 5) == refused ]]'
 # Another user must not take the port meanwhile: bind with SO_REUSEADDR and listen.
-grab='import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-    s.listen(1)
-    print("listening")
-except OSError as e:
-    print("error:" + e.strerror)'
-other=$(free_port)
-expect_eq "positive control: $PW_NOSUB_USER can listen on a free port" listening "$(as_user "$PW_NOSUB_USER" "$PY" -c "$grab" "$other")"
 expect_eq "$PW_NOSUB_USER cannot take the port while no server holds it" "error:Address already in use" \
     "$(as_user "$PW_NOSUB_USER" "$PY" -c "$grab" "$hp")"
 touch "$out/go-two"
@@ -303,10 +306,11 @@ pw_wait 30
 # (the TOCTOU bypass4netns warns of): each bind gets either the forward's host side or
 # an address inside the namespace, never another host socket.
 hp=$(free_port)
-pw_start -p "$hp:8080" -- "$srv" flip 8080 "$out" flip
+pw_start -v -p "$hp:8080" -- "$srv" flip 8080 "$out" flip
 check "the flipping command finished" wait_until 60 grep -sqx done "$out/flip.log"
 log "flip results: $(tr '\n' ' ' <"$out/flip.log")"
-check "some bind got the host side (the attack was in play)" grep -qx "bound 127.0.0.1:$hp" "$out/flip.log"
+check "some bind got the host side (the attack was in play)" grep -qx "bound 127.0.0.1:$hp" "$out/flip.log" ||
+    show_file "portwrap stderr (-v)" "$PW_ERR"
 unexpected=$(grep '^bound ' "$out/flip.log" | grep -vx -e "bound 127.0.0.1:$hp" -e "bound 0.0.0.0:8082" \
     -e "bound 127.0.0.1:8082" -e "bound 0.0.0.0:8080" -e "bound 127.0.0.1:8080")
 expect_eq "no bind got anything but the forward's host side or an inside address" "" "$unexpected"

@@ -146,7 +146,7 @@ for mode in "--map-root" "" "--pid-ns --map-root"; do
 done
 
 # --- a stopped connector does not freeze portwrap ----------------------------------------------
-if [[ ${PORTWRAP_TEST_DRIVER:-relay} != relay ]]; then
+if [[ $(pw_driver) != relay ]]; then
     log "the stopped-connector part needs the relay driver's per-connection requests: done with relay only"
     pw_finish
 fi

@@ -52,7 +52,7 @@ if ! wait_until 90 jupyter_up; then
     pw_finish
 fi
 pass "GET /api/status with the token: 200"
-if [[ ${PORTWRAP_TEST_DRIVER:-} == handoff ]]; then
+if [[ $(pw_driver) == handoff ]]; then
     # The host port's listening socket is Jupyter's own: no relay in between.
     check "handoff: Jupyter itself holds the listening socket of 127.0.0.1:$hp" eval \
         "ss -Hltnp 'sport = :$hp' | grep -q jupyter"

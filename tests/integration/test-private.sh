@@ -67,7 +67,7 @@ expect_eq "host TCP sockets portwrap listens on" "127.0.0.1:$hp " "$listening"
 backlog=$(ss -Hltn "sport = :$hp" 2>/dev/null | awk '{print $3}' | head -n 1)
 # With the handoff driver the socket is the server's, with the backlog it asked for
 # (python's http.server: 5), as on bare loopback.
-if [[ ${PORTWRAP_TEST_DRIVER:-} == handoff ]]; then
+if [[ $(pw_driver) == handoff ]]; then
     expect_eq "listen backlog of the handed-off port: the server's own" 5 "$backlog"
 else
     check "listen backlog of the forwarded port ($backlog) is at least 128" test "${backlog:-0}" -ge 128

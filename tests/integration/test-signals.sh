@@ -69,13 +69,17 @@ start_waiter none 0 && {
 
 # SIGKILL to portwrap: the command dies too, and the host port is free again.
 start_waiter TERM 0 && {
-    check "portwrap listens on 127.0.0.1:$HP" wait_for_port 127.0.0.1 "$HP" 10
+    # The port is portwrap's: a new listener cannot take it (with the handoff driver
+    # and no server inside it is bound, not listening).
+    expect_eq "portwrap holds 127.0.0.1:$HP" "error:Address already in use" "$(listen_result 127.0.0.1 "$HP")"
     kill -KILL "$PW_PID"
     pw_wait 20
     expect_status "portwrap killed by SIGKILL (as its parent sees it)" 137
     check "after SIGKILL to portwrap, the command (pid $CMD_PID) disappears within 10s" wait_until 10 pid_gone "$CMD_PID"
     check "after SIGKILL to portwrap, the command got no TERM (it was killed outright)" test ! -e "$MARKER"
     check "after SIGKILL to portwrap, host port $HP is closed" wait_until 5 eval '[[ $(connect_result 127.0.0.1 '"$HP"' 2) == refused ]]'
+    check "after SIGKILL to portwrap, host port $HP is free: a new listener takes it" wait_until 5 eval \
+        '[[ $(listen_result 127.0.0.1 '"$HP"') == listening ]]'
 }
 
 # SIGKILL with --verbose and --map-root too (other code paths at start-up).

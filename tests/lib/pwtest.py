@@ -844,6 +844,63 @@ def http(port, directory):
     return 0
 
 
+def listen_result(host, port):
+    """listen-result HOST PORT: 'listening' if a new listener with SO_REUSEADDR can take
+    HOST:PORT (it is closed again at once), else error:<strerror>."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((allowed(host), int(port)))
+            s.listen(1)
+            print("listening")
+        except OSError as e:
+            print("error:" + (e.strerror or str(e)))
+    return 0
+
+
+def tcp_bound(pid):
+    """tcp-bound PID: the local address of each TCP socket of process PID that is bound
+    and not connected (listening, or bound only, as the handoff driver's host sockets
+    are before a server takes them), one per line, as ss prints it (127.0.0.1:80,
+    [::1]:80). ss cannot show bound sockets that do not listen (before Linux 6.9):
+    this takes a copy of each with pidfd_getfd (root may) and asks it."""
+    import ctypes, errno
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = os.pidfd_open(int(pid))
+    seen = set()
+    try:
+        for name in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if not os.readlink(f"/proc/{pid}/fd/{name}").startswith("socket:"):
+                    continue
+            except OSError:
+                continue
+            fd = libc.syscall(438, pidfd, int(name), 0)  # pidfd_getfd
+            if fd < 0:
+                raise OSError(ctypes.get_errno(), f"pidfd_getfd of fd {name}: {os.strerror(ctypes.get_errno())}")
+            s = socket.socket(fileno=fd)
+            try:
+                if s.family not in (socket.AF_INET, socket.AF_INET6) or s.type != socket.SOCK_STREAM:
+                    continue
+                try:
+                    s.getpeername()
+                    continue  # a connection, not a listener
+                except OSError as e:
+                    if e.errno != errno.ENOTCONN:
+                        raise
+                host, port = s.getsockname()[:2]
+                if port:
+                    seen.add(f"[{host}]:{port}" if s.family == socket.AF_INET6 else f"{host}:{port}")
+            finally:
+                s.close()
+    finally:
+        os.close(pidfd)
+    for where in sorted(seen):
+        print(where)
+    return 0
+
+
 def sha256(path):
     """sha256 FILE: prints the hex digest and the size."""
     h = hashlib.sha256()
@@ -921,6 +978,8 @@ COMMANDS = {
     "send": lambda a: send(*a),
     "http": lambda a: http(*a),
     "sha256": lambda a: sha256(*a),
+    "tcp-bound": lambda a: tcp_bound(*a),
+    "listen-result": lambda a: listen_result(*a),
     "udp-echo": lambda a: udp_echo(*a),
     "udp-ask": lambda a: udp_ask(*a),
 }

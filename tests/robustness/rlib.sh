@@ -9,7 +9,7 @@
 #   rb_client DEADLINE_S CMD ARGS...
 #                            runs '$RB CMD ARGS' on the host under 'timeout DEADLINE_S'
 #                            (a "did not hang" guard); sets RB_OUT and RB_STATUS
-#   no_listener PORT         nothing on the host listens on TCP PORT (ss)
+#   no_listener PORT         nothing on the host listens on TCP PORT (ss) or holds it bound
 #   expect_no_listener WHAT PORT...
 # The helper's server protocol and clients are described in tests/lib/pwtest.py.
 # shellcheck source=../integration/lib.sh
@@ -73,8 +73,10 @@ rb_client() {
     sed 's/^/    | /' <<<"$RB_OUT"
 }
 
-# no_listener PORT: no TCP socket on the host listens on PORT (any address).
-no_listener() { [[ -z $(ss -Hltn "sport = :$1" 2>/dev/null) ]]; }
+# no_listener PORT: no TCP socket on the host listens on PORT (any address, ss), and
+# none holds 127.0.0.1:PORT bound either (a new listener takes it): the handoff
+# driver's host socket is bound without listening until a server takes it.
+no_listener() { [[ -z $(ss -Hltn "sport = :$1" 2>/dev/null) && $(listen_result 127.0.0.1 "$1") == listening ]]; }
 
 # expect_no_listener WHAT PORT...: each PORT stops being listened on within 5 s.
 expect_no_listener() {
@@ -84,7 +86,7 @@ expect_no_listener() {
         if wait_until 5 no_listener "$p"; then
             pass "$what: nothing listens on port $p"
         else
-            fail_later "$what: port $p is still listened on: $(ss -Hltnp "sport = :$p" 2>/dev/null | tr -s ' ')"
+            fail_later "$what: port $p is still listened on or bound: $(ss -Hltnp "sport = :$p" 2>/dev/null | tr -s ' ') (a new listener on 127.0.0.1: $(listen_result 127.0.0.1 "$p"))"
         fi
     done
 }

@@ -25,7 +25,7 @@ rb_init
 IDLE_S=70
 hp=$(free_port)
 limit=()
-[[ ${PORTWRAP_TEST_DRIVER:-relay} == relay ]] && limit=(--max-connections=1000)
+[[ $(pw_driver) == relay ]] && limit=(--max-connections=1000)
 rb_start_server "$hp" "${limit[@]}" || { pw_finish; }
 check "the forward answers a first PING" wait_until 20 eval '[[ $("$PY" "$RB" ping 127.0.0.1 '"$hp"' 5) == ok ]]'
 fds_before=$(pw_fd_count "$PW_PID")

@@ -14,6 +14,7 @@
 #include "child.h"
 #include "error.h"
 #include "exit_status.h"
+#include "fd_pair.h"
 #include "guest_network.h"
 #include "handshake.h"
 #include "log.h"
@@ -22,19 +23,15 @@
 namespace portwrap {
 namespace {
 
-struct SocketPair {
-    UniqueFd parent_end;
-    UniqueFd child_end;
-};
-
-SocketPair make_socket_pair()
+// The start-up socket (and the connector's): SEQPACKET keeps message boundaries, and
+// the close-on-exec child end turns a successful exec into end-of-file for the parent.
+// `first` stays with portwrap, `second` goes to the child.
+SocketPair make_start_up_sockets()
 {
-    int fds[2];
-    // SEQPACKET keeps message boundaries, and the close-on-exec child end turns a
-    // successful exec into end-of-file for the parent.
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
+    SocketPair pair = make_socket_pair(SOCK_SEQPACKET | SOCK_CLOEXEC);
+    if (!pair)
         throw_errno("cannot create socketpair");
-    return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+    return pair;
 }
 
 using start::Stage;
@@ -111,26 +108,26 @@ Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& 
         argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
 
-    SocketPair sockets = make_socket_pair();
+    SocketPair sockets = make_start_up_sockets();
     SocketPair connector_sockets;
     if (with_connector)
-        connector_sockets = make_socket_pair();
+        connector_sockets = make_start_up_sockets();
     const pid_t parent = ::getpid();
     std::fflush(nullptr);  // nothing buffered may be written twice
     const pid_t pid = clone_into_namespaces(pid_namespace);
     if (pid == 0) {
-        sockets.parent_end.reset();
-        connector_sockets.parent_end.reset();
-        run_child(ChildPlan{sockets.child_end.get(), parent, argv.data(), exec_sigmask,
-                            connector_sockets.child_end.valid() ? connector_sockets.child_end.release() : -1,
+        sockets.first.reset();
+        connector_sockets.first.reset();
+        run_child(ChildPlan{sockets.second.get(), parent, argv.data(), exec_sigmask,
+                            connector_sockets.second.valid() ? connector_sockets.second.release() : -1,
                             resolv_conf ? resolv_conf->c_str() : nullptr, pid_namespace, stop,
                             to_host.empty() ? nullptr : &to_host, handoff_filter, probe});
     }
     child_.emplace(pid);
-    sockets.child_end.reset();
-    connector_sockets.child_end.reset();
-    socket_ = std::move(sockets.parent_end);
-    connector_socket_ = std::move(connector_sockets.parent_end);
+    sockets.second.reset();
+    connector_sockets.second.reset();
+    socket_ = std::move(sockets.first);
+    connector_socket_ = std::move(connector_sockets.first);
     if (pid_namespace)
         log::info("started pid %d in new user, network and PID namespaces (it is their init)", pid);
     else
@@ -139,8 +136,9 @@ Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& 
     try {
         id_map::apply(ids, pid);
     } catch (const Error& e) {
-        // id_map's message says what failed, with the helper's own words or the errno.
-        throw StartError({Stage::IdMap, 0, e.what()});
+        // A helper's refusal comes in its own words (errno 0); portwrap's own map
+        // writes, and starting a helper, keep their errno for the hint.
+        throw StartError(start::failure_from(Stage::IdMap, e));
     }
     if (!handshake::send_to_child(socket_.get(), handshake::ToChild::MapsWritten))
         throw_errno("cannot signal the namespace set-up process");

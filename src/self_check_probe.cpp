@@ -1,6 +1,5 @@
 #include "self_check_probe.h"
 
-#include <fcntl.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -13,6 +12,7 @@
 #include <cstring>
 
 #include "error.h"
+#include "file_text.h"
 #include "handoff_filter.h"
 #include "id_map.h"
 #include "jupyterhub.h"
@@ -20,35 +20,13 @@
 #include "log.h"
 #include "start_failure.h"
 #include "subid.h"
-#include "unique_fd.h"
 
 namespace portwrap::self_check {
 namespace {
 
-// A whole file, or nullopt with errno set. No stdio: errno must survive.
-std::optional<std::string> read_file(const char* path)
-{
-    UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
-    if (!fd)
-        return std::nullopt;
-    std::string text;
-    char buffer[4096];
-    for (;;) {
-        ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            return std::nullopt;
-        if (got == 0 || text.size() > (1u << 20))
-            break;
-        text.append(buffer, static_cast<size_t>(got));
-    }
-    return text;
-}
-
 Sysctl read_sysctl(const char* path)
 {
-    auto text = read_file(path);
+    auto text = file_text::read(path);
     if (!text)
         return std::nullopt;
     char* end = nullptr;
@@ -85,8 +63,8 @@ ProbeResult probe_namespaces(const id_map::Plan& plan)
     try {
         Launcher launcher(Launcher::Probe{}, plan);
         const std::string proc = "/proc/" + std::to_string(launcher.child().pid()) + "/";
-        result.uids_mapped = count_mapped_ids(read_file((proc + "uid_map").c_str()).value_or(""));
-        result.gids_mapped = count_mapped_ids(read_file((proc + "gid_map").c_str()).value_or(""));
+        result.uids_mapped = count_mapped_ids(file_text::read(proc + "uid_map").value_or(""));
+        result.gids_mapped = count_mapped_ids(file_text::read(proc + "gid_map").value_or(""));
         result.uid_inside = launcher.uid_inside();
         result.gid_inside = launcher.gid_inside();
     } catch (const start::StartError& e) {
@@ -114,8 +92,11 @@ Facts gather_facts()
         facts.exe_path.assign(exe, static_cast<size_t>(length));
     facts.uid = static_cast<uint32_t>(::getuid());
     facts.gid = static_cast<uint32_t>(::getgid());
-    // The name as make_plan finds it: /etc/passwd as text, then $USER; never NSS.
-    facts.user_name = subid::user_name_from_passwd(read_file("/etc/passwd").value_or(""), facts.uid).value_or("");
+    // The name as make_plan finds it: /etc/passwd as text (all of it, as make_plan
+    // reads it), then $USER; never NSS.
+    facts.user_name =
+        subid::user_name_from_passwd(file_text::read("/etc/passwd", file_text::kNoLimit).value_or(""), facts.uid)
+            .value_or("");
     if (facts.user_name.empty())
         if (const char* user = std::getenv("USER"))
             facts.user_name = user;
@@ -125,9 +106,9 @@ Facts gather_facts()
     facts.apparmor_restrict_unprivileged_userns =
         read_sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
 
-    facts.subuid_text = read_file("/etc/subuid");
+    facts.subuid_text = file_text::read("/etc/subuid", file_text::kNoLimit);
     facts.subuid_errno = facts.subuid_text ? 0 : errno;
-    facts.subgid_text = read_file("/etc/subgid");
+    facts.subgid_text = file_text::read("/etc/subgid", file_text::kNoLimit);
     facts.subgid_errno = facts.subgid_text ? 0 : errno;
     facts.newuidmap = id_map::find_helper("newuidmap", facts.uid);
     facts.newgidmap = id_map::find_helper("newgidmap", facts.uid);

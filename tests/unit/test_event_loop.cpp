@@ -9,6 +9,7 @@
 #include "catch.h"
 #include "child_process.h"
 #include "event_loop.h"
+#include "fd_pair.h"
 #include "signals.h"
 
 using namespace portwrap;
@@ -22,18 +23,18 @@ struct Command {
     {
         original_mask = signals::block_handled();
         signal_fd = signals::open_signalfd();
-        int fds[2];
-        REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+        PipeEnds pipe = make_pipe(O_CLOEXEC);
+        REQUIRE(pipe);
         const pid_t pid = ::fork();
         REQUIRE(pid >= 0);
         if (pid == 0) {
-            ::close(fds[1]);
+            pipe.write.reset();
             ::sigprocmask(SIG_SETMASK, &original_mask, nullptr);
             unsigned char status = 0;
-            ::_exit(::read(fds[0], &status, 1) == 1 ? status : 0);
+            ::_exit(::read(pipe.read.get(), &status, 1) == 1 ? status : 0);
         }
-        ::close(fds[0]);
-        control = UniqueFd(fds[1]);
+        pipe.read.reset();
+        control = std::move(pipe.write);
         child.emplace(pid);
     }
     ~Command()

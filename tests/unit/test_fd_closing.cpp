@@ -12,6 +12,7 @@
 
 #include "catch.h"
 #include "fd_closing.h"
+#include "fd_pair.h"
 #include "unique_fd.h"
 
 using namespace portwrap;
@@ -47,14 +48,13 @@ struct Outcome {
 // reports which are still open.
 Outcome run_in_child(bool without_close_range, const char* proc_dir, int lowest, int keep_a = -1, int keep_b = -1)
 {
-    int report[2];
-    REQUIRE(::pipe2(report, O_CLOEXEC) == 0);
-    UniqueFd read_end(report[0]);
+    auto [read_end, write_end] = make_pipe(O_CLOEXEC);
+    REQUIRE(read_end.valid());
     const pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
         // The write end well away from the probed fds.
-        const int out = ::fcntl(report[1], F_DUPFD_CLOEXEC, 500);
+        const int out = ::fcntl(write_end.get(), F_DUPFD_CLOEXEC, 500);
         const int probed[] = {10, 11, 12, 13, 14, 15, 300};
         for (int fd : probed)
             ::dup2(out, fd);
@@ -72,7 +72,7 @@ Outcome run_in_child(bool without_close_range, const char* proc_dir, int lowest,
         (void)ignored;
         _exit(0);
     }
-    ::close(report[1]);
+    write_end.reset();
     char buffer[256];
     std::string text;
     for (ssize_t got; (got = ::read(read_end.get(), buffer, sizeof buffer)) > 0;)

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "catch.h"
+#include "fd_pair.h"
 #include "handshake.h"
 
 using namespace portwrap;
@@ -17,9 +18,9 @@ struct Pair {
 };
 Pair seqpacket_pair()
 {
-    int fds[2];
-    REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) == 0);
-    return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+    SocketPair pair = make_socket_pair(SOCK_SEQPACKET | SOCK_CLOEXEC);
+    REQUIRE(pair);
+    return {std::move(pair.first), std::move(pair.second)};
 }
 }  // namespace
 
@@ -40,9 +41,8 @@ TEST_CASE("the parent's one-byte messages arrive, and a closed end reads as end-
 TEST_CASE("Ready carries a working fd across, close-on-exec", "[handshake]")
 {
     Pair pair = seqpacket_pair();
-    int pipe_fds[2];
-    REQUIRE(pipe(pipe_fds) == 0);
-    UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+    auto [read_end, write_end] = make_pipe(0);
+    REQUIRE(read_end.valid());
 
     REQUIRE(send_to_parent(pair.child.get(), ToParent::make(ToParentKind::Ready), write_end.get()));
     write_end.reset();  // only the passed copy is left
@@ -112,9 +112,8 @@ namespace {
 Received receive_raw(const ToParent& report, int& err, UniqueFd& passed)
 {
     Pair pair = seqpacket_pair();
-    int pipe_fds[2];
-    REQUIRE(pipe(pipe_fds) == 0);
-    UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+    auto [read_end, write_end] = make_pipe(0);
+    REQUIRE(read_end.valid());
     REQUIRE(send_to_parent(pair.child.get(), report, write_end.get()));
     ToParent message;
     const Received received = receive_from_child(pair.parent.get(), message, passed);

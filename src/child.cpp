@@ -121,7 +121,7 @@ void make_to_host_listeners(const ChildPlan& plan)
 
 // The steps from the maps to Ready, each failure reported with its stage. `stage`
 // follows along, for a step that reports by throwing (bad_alloc, or Error from a
-// module outside: its message names the errno).
+// module outside, whose errno run_child's catch reports as data).
 void set_up_network(const ChildPlan& plan, Stage& stage)
 {
     stage = Stage::OpenTun;
@@ -255,8 +255,11 @@ void run_child(const ChildPlan& plan) noexcept
     Stage stage = Stage::OpenTun;
     try {
         set_up_network(plan, stage);
+    } catch (const Error& e) {
+        const start::Failure failure = start::failure_from(stage, e);  // its errno, for the hint
+        fail(plan.socket, stage, failure.err, failure.detail);
     } catch (const std::exception& e) {
-        fail(plan.socket, stage, 0, e.what());
+        fail(plan.socket, stage, 0, e.what());  // bad_alloc: no errno
     }
     std::string go_payload;
     {

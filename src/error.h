@@ -18,13 +18,19 @@ inline constexpr int kExitNotFound = 127;       // the command was not found
 class Error : public std::runtime_error {
 public:
     explicit Error(const std::string& message, int exit_status = kExitSetupFailure, int err = 0)
-        : std::runtime_error(message), exit_status_(exit_status), errno_(err) {}
+        : std::runtime_error(message), exit_status_(exit_status), errno_(err), context_(message) {}
+    // throw_errno's: the message is "<context>: <strerror(err)>".
+    static Error from_errno(const std::string& context, int err, int exit_status = kExitSetupFailure);
     int exit_status() const noexcept { return exit_status_; }
     int errno_value() const noexcept { return errno_; }
+    // What failed without the errno's text (throw_errno's context), for a report that
+    // carries the errno as data (start_failure.h); the message when made without one.
+    const std::string& context() const noexcept { return context_; }
 
 private:
     int exit_status_;
     int errno_;
+    std::string context_;
 };
 
 // "<context>: <strerror(err)>" — the shape of every system-call failure we report.

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <optional>
 
 #include "error.h"
 #include "fd_pair.h"
@@ -216,16 +217,19 @@ void apply(const Plan& plan, pid_t pid)
         // The two maps are independent: run both helpers at once (each takes a few
         // milliseconds to start), then wait for both.
         RunningHelper uid_helper = start_helper(plan.newuidmap, pid, subid::map_arguments(plan.uid_lines));
-        std::string gid_error;
+        std::optional<Error> gid_failure;  // kept whole: starting the helper has an errno
         try {
             RunningHelper gid_helper = start_helper(plan.newgidmap, pid, subid::map_arguments(plan.gid_lines));
-            gid_error = finish_helper(gid_helper);
+            if (std::string gid_error = finish_helper(gid_helper); !gid_error.empty())
+                gid_failure = Error(gid_error);
         } catch (const Error& e) {
-            gid_error = e.what();
+            gid_failure = e;
         }
         const std::string uid_error = finish_helper(uid_helper);
-        if (!uid_error.empty() || !gid_error.empty())
-            throw Error(!uid_error.empty() ? uid_error : gid_error);
+        if (!uid_error.empty())
+            throw Error(uid_error);
+        if (gid_failure)
+            throw *gid_failure;
         return;
     }
     log::info("single-id map (%s): only uid %u and gid %u exist inside", plan.reason.c_str(),

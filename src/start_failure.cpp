@@ -16,7 +16,29 @@ std::string no_capabilities()
            "(docs/troubleshooting.md, 'Enabling user namespaces')";
 }
 
+// A limit of the user's that a step ran into (a fork, a pipe, a socket), else "".
+std::string resource_limit(int err)
+{
+    switch (err) {
+    case EAGAIN:
+        return "the user's process limit is reached: raise ulimit -u, or end some processes";
+    case EMFILE:
+        return "portwrap ran out of file descriptors: raise ulimit -n";
+    case ENFILE:
+        return "the system's file table is full (fs.file-max): end some processes, or as root raise fs.file-max";
+    case ENOMEM:
+        return "out of memory (or the user's ulimit -v): free memory, or raise the limit";
+    default:
+        return {};
+    }
+}
+
 }  // namespace
+
+Failure failure_from(Stage stage, const Error& error)
+{
+    return {stage, error.errno_value(), error.errno_value() != 0 ? error.context() : std::string(error.what())};
+}
 
 bool known_stage(uint32_t value) noexcept
 {
@@ -46,9 +68,27 @@ std::string hint(Stage stage, int err)
             return "see docs/troubleshooting.md, 'Creating the namespace'";
         }
     case Stage::IdMap:
-        return "the map was refused: newuidmap and newgidmap look up the user's ranges in /etc/subuid and "
-               "/etc/subgid by name and must be setuid root; portwrap --check shows what is wrong "
-               "(docs/troubleshooting.md, 'Id maps')";
+        // 0: newuidmap or newgidmap refused, in its own words. An errno: portwrap's own
+        // single-id map (no usable subordinate ids or helpers), or starting a helper.
+        switch (err) {
+        case 0:
+            return "the map was refused: newuidmap and newgidmap look up the user's ranges in /etc/subuid and "
+                   "/etc/subgid by name and must be setuid root; portwrap --check shows what is wrong "
+                   "(docs/troubleshooting.md, 'Id maps')";
+        case EPERM:
+            return "the kernel refused the map: portwrap's real and effective ids differ (installed setuid?) or a "
+                   "security module denies it; run portwrap as a normal program (docs/troubleshooting.md, 'Id maps')";
+        case EACCES:
+            return "/proc/PID is not writable by portwrap (a read-only or restricted /proc, as in some containers), "
+                   "or newuidmap/newgidmap is on a noexec mount (docs/troubleshooting.md, 'Id maps')";
+        case ENOENT:
+            return "newuidmap or newgidmap went away after portwrap found it (reinstall it, e.g. apt-get install "
+                   "--reinstall uidmap), or /proc is not mounted";
+        default:
+            if (std::string limit = resource_limit(err); !limit.empty())
+                return limit;
+            return "see docs/troubleshooting.md, 'Id maps'";
+        }
     case Stage::OpenTun:
         switch (err) {
         case ENOENT:
@@ -69,20 +109,30 @@ std::string hint(Stage stage, int err)
             return no_capabilities();
         return "/dev/net/tun is not the tun device (character device 10,200): as root: rm /dev/net/tun && " +
                std::string(kMakeTun);
+    case Stage::MountProc:
+        // unshare(CLONE_NEWNS), then mount("proc").
+        if (err == EPERM || err == EACCES)
+            return "the kernel refused a new /proc here: a container that masks parts of /proc (such as "
+                   "/proc/kcore) lets no user namespace mount one, or a security module denies it; run without "
+                   "--pid-ns";
+        if (err == ENOSPC)
+            return "user.max_mnt_namespaces is 0 or reached: as root: sysctl -w user.max_mnt_namespaces=15000, or "
+                   "run without --pid-ns";
+        return "run without --pid-ns (docs/troubleshooting.md, 'Network set-up inside the namespace')";
     case Stage::FindTap:
     case Stage::Network:
-    case Stage::MountProc:
         if (err == EPERM || err == EACCES)
             return no_capabilities();
         return "see docs/troubleshooting.md, 'Network set-up inside the namespace'";
     case Stage::HandoffFilter:
         return "use --port-driver=relay";
+    case Stage::Connector:
+    case Stage::ForkCommand:
+        return resource_limit(err);
     case Stage::None:
     case Stage::ToHostListener:
-    case Stage::Connector:
     case Stage::PassFd:
     case Stage::PrepareCommand:
-    case Stage::ForkCommand:
     case Stage::Exec:
     case Stage::CommandNotFound:
     case Stage::Handshake:

@@ -48,6 +48,10 @@ struct Failure {
     std::string detail;  // what was tried: "cannot open /dev/net/tun"
 };
 
+// A step that failed by throwing Error: its errno as data, its context as the detail
+// (so the message names the errno once). An Error without errno gives err 0.
+Failure failure_from(Stage stage, const Error& error);
+
 // What to do about it, for the user; "" when there is nothing better than the message.
 std::string hint(Stage stage, int err);
 

@@ -53,6 +53,7 @@ TEST_CASE("Error: throw_errno keeps the errno for callers to branch on, and says
     } catch (const Error& e) {
         CHECK(e.errno_value() == ENOENT);
         CHECK(std::string(e.what()) == "cannot open /nonexistent: No such file or directory");
+        CHECK(e.context() == "cannot open /nonexistent");  // the errno's text left out
         CHECK(e.exit_status() == kExitSetupFailure);
     }
     try {
@@ -61,6 +62,7 @@ TEST_CASE("Error: throw_errno keeps the errno for callers to branch on, and says
         CHECK(e.errno_value() == EADDRINUSE);
     }
     CHECK(Error("bad usage").errno_value() == 0);  // no system call failed
+    CHECK(Error("bad usage").context() == "bad usage");
     CHECK(Error("not found", kExitNotFound, ENOENT).exit_status() == kExitNotFound);
 }
 

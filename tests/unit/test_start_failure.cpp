@@ -45,14 +45,21 @@ TEST_CASE("/dev/net/tun: missing, not accessible, not the tun device, no capabil
 
 TEST_CASE("the network inside: EPERM is missing capabilities, the rest the troubleshooting page", "[start-failure]")
 {
-    for (Stage stage : {Stage::FindTap, Stage::Network, Stage::MountProc}) {
+    for (Stage stage : {Stage::FindTap, Stage::Network}) {
         CAPTURE(stage_name(stage));
         CHECK(hint(stage, EPERM) == hint(Stage::TunSetIff, EPERM));
         CHECK(has(hint(stage, ENOSYS), "'Network set-up inside the namespace'"));
     }
+    // --pid-ns's /proc: EPERM there is mostly a container's masked /proc, not
+    // missing capabilities (its errno arrives since the child keeps Error's).
+    CHECK(has(hint(Stage::MountProc, EPERM), "masks parts of /proc"));
+    CHECK(has(hint(Stage::MountProc, ENOSPC), "user.max_mnt_namespaces"));
+    for (int err : {EPERM, ENOSPC, EINVAL})
+        CHECK(has(hint(Stage::MountProc, err), "without --pid-ns"));
 }
 
-TEST_CASE("the id maps: one hint, whatever the helper said", "[start-failure]")
+TEST_CASE("the id maps: one hint for whatever the helpers said, one per errno of portwrap's own steps",
+          "[start-failure]")
 {
     // newuidmap/newgidmap report in words, not an errno: the detail carries them.
     CHECK(has(hint(Stage::IdMap, 0), "/etc/subuid"));
@@ -64,6 +71,44 @@ TEST_CASE("the id maps: one hint, whatever the helper said", "[start-failure]")
     CHECK(message(refused) == refused.detail);
     CHECK(user_line(refused) == refused.detail + " (" + hint(Stage::IdMap, 0) + ")");
     CHECK(exit_status(refused) == kExitSetupFailure);
+
+    // portwrap's own single-id map (no subordinate ids, or no usable helpers) and
+    // starting a helper fail with an errno, and the hint follows it.
+    CHECK(has(hint(Stage::IdMap, EPERM), "real and effective ids differ"));
+    CHECK(has(hint(Stage::IdMap, EACCES), "/proc"));
+    CHECK(has(hint(Stage::IdMap, EACCES), "noexec"));
+    CHECK(has(hint(Stage::IdMap, ENOENT), "reinstall"));
+    CHECK(has(hint(Stage::IdMap, EMFILE), "ulimit -n"));
+    CHECK(has(hint(Stage::IdMap, EAGAIN), "ulimit -u"));
+    CHECK(has(hint(Stage::IdMap, EIO), "'Id maps'"));
+    for (int err : {EPERM, EACCES, ENOENT, EMFILE, EIO}) {
+        CAPTURE(err);
+        CHECK(hint(Stage::IdMap, err) != hint(Stage::IdMap, 0));  // not the helpers' hint
+    }
+}
+
+TEST_CASE("a step that threw Error: its errno is data, named once in the message", "[start-failure]")
+{
+    // As the launcher and the child turn a thrown Error into a report.
+    const Failure wrote =
+        failure_from(Stage::IdMap, Error::from_errno("cannot write '0 1000 1' to /proc/42/uid_map", EPERM));
+    CHECK(wrote.stage == Stage::IdMap);
+    CHECK(wrote.err == EPERM);
+    CHECK(message(wrote) == std::string("cannot write '0 1000 1' to /proc/42/uid_map: ") + std::strerror(EPERM));
+    CHECK(user_line(wrote) == message(wrote) + " (" + hint(Stage::IdMap, EPERM) + ")");
+    // A helper's refusal has no errno: its words are the whole detail.
+    const Failure helper = failure_from(Stage::IdMap, Error("/usr/bin/newuidmap failed (exit status 1): no"));
+    CHECK(helper.err == 0);
+    CHECK(message(helper) == "/usr/bin/newuidmap failed (exit status 1): no");
+    // --pid-ns's /proc, the connector: the errno reaches the hint.
+    const Failure proc = failure_from(Stage::MountProc, Error::from_errno("cannot mount /proc", EPERM));
+    CHECK(user_line(proc) == std::string("cannot mount /proc: ") + std::strerror(EPERM) + " (" +
+                                 hint(Stage::MountProc, EPERM) + ")");
+    const Failure connector = failure_from(Stage::Connector, Error::from_errno("cannot fork the connector", EAGAIN));
+    CHECK(message(connector) == std::string("cannot fork the connector: ") + std::strerror(EAGAIN));
+    CHECK(has(user_line(connector), "ulimit -u"));
+    CHECK(has(hint(Stage::ForkCommand, EAGAIN), "ulimit -u"));
+    CHECK(hint(Stage::Connector, EIO).empty());  // nothing better than the message
 }
 
 TEST_CASE("the exec: command not found is 127, other exec failures 126", "[start-failure]")

@@ -100,47 +100,47 @@ void make_to_host_listeners(const ChildPlan& plan)
         UniqueFd listener(::socket(address.get()->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
         const std::string where = host_access::join(want.addr, want.port);
         if (!listener)
-            fail(plan.socket, Stage::ToHostListener, errno,
+            fail(plan.socket.get(), Stage::ToHostListener, errno,
                  "cannot create a socket for -T " + where + " inside the namespace");
         if (::bind(listener.get(), address.get(), address.length) != 0) {
             // A namespace without IPv6 has no ::1: the IPv4 listener serves alone.
             if (want.optional && (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT))
                 continue;
-            fail(plan.socket, Stage::ToHostListener, errno,
+            fail(plan.socket.get(), Stage::ToHostListener, errno,
                  "cannot listen on " + where + " inside the namespace for -T");
         }
         if (::listen(listener.get(), SOMAXCONN) != 0)
-            fail(plan.socket, Stage::ToHostListener, errno,
+            fail(plan.socket.get(), Stage::ToHostListener, errno,
                  "cannot listen on " + where + " inside the namespace for -T");
         auto message = handshake::ToParent::make(handshake::ToParentKind::Listener);
         message.index = static_cast<int32_t>(i);
-        if (!handshake::send_to_parent(plan.socket, message, listener.get()))
-            fail(plan.socket, Stage::PassFd, errno, "cannot pass the -T listener " + where + " to portwrap");
+        if (!handshake::send_to_parent(plan.socket.get(), message, listener.get()))
+            fail(plan.socket.get(), Stage::PassFd, errno, "cannot pass the -T listener " + where + " to portwrap");
     }
 }
 
 // The steps from the maps to Ready, each failure reported with its stage. `stage`
 // follows along, for a step that reports by throwing (bad_alloc, or Error from a
 // module outside, whose errno run_child's catch reports as data).
-void set_up_network(const ChildPlan& plan, Stage& stage)
+void set_up_network(ChildPlan& plan, Stage& stage)
 {
     stage = Stage::OpenTun;
     TapFailure tap_failure;
     UniqueFd tap = open_tap(guest_network::kTapName, tap_failure);
     if (!tap && tap_failure.at_open)
-        fail(plan.socket, Stage::OpenTun, tap_failure.err, std::string("cannot open ") + kTunPath);
+        fail(plan.socket.get(), Stage::OpenTun, tap_failure.err, std::string("cannot open ") + kTunPath);
     if (!tap)
-        fail(plan.socket, Stage::TunSetIff, tap_failure.err,
+        fail(plan.socket.get(), Stage::TunSetIff, tap_failure.err,
              std::string("cannot create TAP device ") + guest_network::kTapName + " (TUNSETIFF on " + kTunPath + ")");
     stage = Stage::FindTap;
     const int ifindex = static_cast<int>(if_nametoindex(guest_network::kTapName));
     if (ifindex == 0)
-        fail(plan.socket, Stage::FindTap, errno,
+        fail(plan.socket.get(), Stage::FindTap, errno,
              std::string("cannot find ") + guest_network::kTapName + " after creating it");
     stage = Stage::Network;
     std::string failed_step;
     if (int err = guest_network::configure(ifindex, failed_step); err != 0)
-        fail(plan.socket, Stage::Network, err, failed_step);
+        fail(plan.socket.get(), Stage::Network, err, failed_step);
     stage = Stage::MountProc;
     if (plan.pid_namespace)
         pid_namespace::mount_proc();
@@ -154,10 +154,10 @@ void set_up_network(const ChildPlan& plan, Stage& stage)
     ready.uid = static_cast<uint32_t>(::getuid());
     ready.gid = static_cast<uint32_t>(::getgid());
     stage = Stage::Connector;
-    if (plan.connector_socket >= 0) {
+    if (plan.connector_socket) {
         // In a PID namespace the connector is the init's child, which reaps it; its
         // pid means nothing to portwrap (it is the namespace's), so none is sent.
-        pid_t connector = connector::spawn(UniqueFd(plan.connector_socket), plan.parent, plan.pid_namespace);
+        pid_t connector = connector::spawn(std::move(plan.connector_socket), plan.parent, plan.pid_namespace);
         ready.connector_pid = plan.pid_namespace ? 0 : connector;
     }
     // The handoff filter comes last, once the connector is forked (it must not bind
@@ -168,16 +168,16 @@ void set_up_network(const ChildPlan& plan, Stage& stage)
     if (plan.handoff_filter) {
         listener.reset(handoff_filter::install(*plan.handoff_filter));
         if (!listener)
-            fail(plan.socket, Stage::HandoffFilter, errno,
+            fail(plan.socket.get(), Stage::HandoffFilter, errno,
                  "cannot install the handoff seccomp filter (SECCOMP_FILTER_FLAG_NEW_LISTENER)");
     }
     stage = Stage::PassFd;
-    if (!handshake::send_to_parent(plan.socket, ready, tap.get()))
-        fail(plan.socket, Stage::PassFd, errno, "cannot pass the TAP fd to portwrap");
+    if (!handshake::send_to_parent(plan.socket.get(), ready, tap.get()))
+        fail(plan.socket.get(), Stage::PassFd, errno, "cannot pass the TAP fd to portwrap");
     if (listener && !handshake::send_to_parent(
-                        plan.socket, handshake::ToParent::make(handshake::ToParentKind::HandoffListener),
+                        plan.socket.get(), handshake::ToParent::make(handshake::ToParentKind::HandoffListener),
                         listener.get()))
-        fail(plan.socket, Stage::PassFd, errno, "cannot pass the seccomp listener fd to portwrap");
+        fail(plan.socket.get(), Stage::PassFd, errno, "cannot pass the seccomp listener fd to portwrap");
 }
 
 // Whether portwrap died before PR_SET_PDEATHSIG was armed. A child in a new PID
@@ -187,7 +187,7 @@ bool parent_gone(const ChildPlan& plan) noexcept
 {
     if (!plan.pid_namespace)
         return getppid() != plan.parent;
-    pollfd socket{plan.socket, POLLRDHUP, 0};
+    pollfd socket{plan.socket.get(), POLLRDHUP, 0};
     return ::poll(&socket, 1, 0) != 0;  // hung up, or poll failed
 }
 
@@ -224,7 +224,7 @@ std::vector<std::string> apply_go_payload(const ChildPlan& plan, const std::stri
     try {
         expanded = apply_go_payload(plan, go_payload);
     } catch (const std::exception& e) {
-        fail(plan.socket, Stage::PrepareCommand, 0, std::string("cannot prepare the command: ") + e.what());
+        fail(plan.socket.get(), Stage::PrepareCommand, 0, std::string("cannot prepare the command: ") + e.what());
     }
     std::vector<char*> argv;
     for (std::string& arg : expanded)
@@ -238,33 +238,33 @@ std::vector<std::string> apply_go_payload(const ChildPlan& plan, const std::stri
     const char* command = plan.argv[0];
     const std::string what = std::string("cannot run '") + command + "'";
     if (err == ENOENT && std::strchr(command, '/') == nullptr)
-        fail(plan.socket, Stage::CommandNotFound, err, what);  // no such command in PATH
-    fail(plan.socket, Stage::Exec, err, what);
+        fail(plan.socket.get(), Stage::CommandNotFound, err, what);  // no such command in PATH
+    fail(plan.socket.get(), Stage::Exec, err, what);
 }
 
 }  // namespace
 
-void run_child(const ChildPlan& plan) noexcept
+void run_child(ChildPlan plan) noexcept
 {
     // Die with portwrap, even when it is SIGKILLed. The signal is armed only now, so a
     // parent that died before this line is caught by the check after it.
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || parent_gone(plan))
         _exit(kExitSetupFailure);
 
-    await(plan.socket, handshake::ToChild::MapsWritten);
+    await(plan.socket.get(), handshake::ToChild::MapsWritten);
     Stage stage = Stage::OpenTun;
     try {
         set_up_network(plan, stage);
     } catch (const Error& e) {
         const start::Failure failure = start::failure_from(stage, e);  // its errno, for the hint
-        fail(plan.socket, stage, failure.err, failure.detail);
+        fail(plan.socket.get(), stage, failure.err, failure.detail);
     } catch (const std::exception& e) {
-        fail(plan.socket, stage, 0, e.what());  // bad_alloc: no errno
+        fail(plan.socket.get(), stage, 0, e.what());  // bad_alloc: no errno
     }
     std::string go_payload;
     {
         handshake::ToChild message{};
-        if (handshake::receive_from_parent(plan.socket, message, &go_payload) != handshake::Received::Message ||
+        if (handshake::receive_from_parent(plan.socket.get(), message, &go_payload) != handshake::Received::Message ||
             message != handshake::ToChild::Go)
             _exit(kExitSetupFailure);
     }
@@ -282,7 +282,7 @@ void run_child(const ChildPlan& plan) noexcept
         const sigset_t early = pid_namespace::take_pending_signals();
         const pid_t command = ::fork();
         if (command < 0)
-            fail(plan.socket, Stage::ForkCommand, errno, "cannot fork the command in the PID namespace");
+            fail(plan.socket.get(), Stage::ForkCommand, errno, "cannot fork the command in the PID namespace");
         if (command > 0)
             pid_namespace::run_init(command, plan.stop);
         pid_namespace::raise_in_command(early);

@@ -15,15 +15,18 @@
 
 #include "host_access.h"
 #include "stop_policy.h"
+#include "unique_fd.h"
 
 namespace portwrap {
 
 struct ChildPlan {
-    int socket;            // the child's end of the socketpair
+    // The fds are the child's own: it runs on a fork-like copy of portwrap's memory, so
+    // they are moved into the plan there, and close at exec (close-on-exec) or _exit.
+    UniqueFd socket;       // the child's end of the start-up socketpair
     pid_t parent;          // to detect a parent that died before PR_SET_PDEATHSIG took hold
     char* const* argv;     // the command, NULL-terminated, built before clone()
     sigset_t exec_sigmask; // the signal mask portwrap started with
-    int connector_socket;  // the connector's end of its socketpair; -1: no connector
+    UniqueFd connector_socket;  // the connector's end of its socketpair; invalid: no connector
     const char* resolv_conf;  // --dns: the resolv.conf to mount; nullptr: decide from the host's
     bool pid_namespace;    // cloned with CLONE_NEWPID: become the init, fork the command
     StopPolicy stop;       // the init's: whether it forwards signals, its leftover grace
@@ -34,6 +37,6 @@ struct ChildPlan {
     bool probe = false;
 };
 
-[[noreturn]] void run_child(const ChildPlan& plan) noexcept;
+[[noreturn]] void run_child(ChildPlan plan) noexcept;
 
 }  // namespace portwrap

@@ -118,8 +118,8 @@ Launcher::Launcher(const std::vector<std::string>& command, const id_map::Plan& 
     if (pid == 0) {
         sockets.first.reset();
         connector_sockets.first.reset();
-        run_child(ChildPlan{sockets.second.get(), parent, argv.data(), exec_sigmask,
-                            connector_sockets.second.valid() ? connector_sockets.second.release() : -1,
+        run_child(ChildPlan{std::move(sockets.second), parent, argv.data(), exec_sigmask,
+                            std::move(connector_sockets.second),
                             resolv_conf ? resolv_conf->c_str() : nullptr, pid_namespace, stop,
                             to_host.empty() ? nullptr : &to_host, handoff_filter, probe});
     }

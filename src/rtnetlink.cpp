@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "error.h"
 
 namespace portwrap::rtnetlink {
 
@@ -132,12 +131,6 @@ int decode_ack(const void* buffer, size_t size, uint32_t seq)
             break;
     }
     return -1;
-}
-
-Socket::Socket() : fd_(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE))
-{
-    if (!fd_)
-        throw_errno("cannot open rtnetlink socket");
 }
 
 Socket::Socket(std::nothrow_t) noexcept : fd_(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) {}

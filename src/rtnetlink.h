@@ -39,14 +39,16 @@ Request default_route_add(int ifindex, const in6_addr& gateway);
 // errno for a rejected request, -1 if the buffer holds no acknowledgement for `seq`.
 int decode_ack(const void* buffer, size_t size, uint32_t seq);
 
-// A NETLINK_ROUTE socket in the current network namespace.
+// A NETLINK_ROUTE socket in the current network namespace. Only the cloned child uses
+// it, which must not throw: valid() is false, with errno set, when the socket cannot
+// be made.
 class Socket {
 public:
-    Socket();  // throws Error
-    // Does not throw: valid() is false, with errno set, when the socket cannot be made.
     explicit Socket(std::nothrow_t) noexcept;
     bool valid() const noexcept { return fd_.valid(); }
-    // Sends the request and waits for its acknowledgement; returns 0 or a positive errno.
+    // Sends the request and waits for its acknowledgement; returns 0 or a positive errno
+    // (the child's exception to -1-and-errno: docs/design.md, "Errors"): the kernel's
+    // answer carries the errno as a value, and EMSGSIZE or EPROTO are made up here.
     int execute(Request& request);
 
 private:

@@ -1,5 +1,6 @@
 // Something the event loop polls: it adds its fds before poll() and handles what
-// poll() reported afterwards. libslirp's session and the socket relay are both one.
+// poll() reported afterwards: each relay, the forward table, libslirp's session, the
+// handoff server, the control server and the readiness probe is one (event_loop.h).
 #pragma once
 
 #include <poll.h>

@@ -7,6 +7,20 @@
 # Before COMMAND: portwrap's options (and their values where there is a short list).
 # From COMMAND on: whatever completes for COMMAND itself, as after "sudo" or "env".
 
+# _portwrap_ctl_forwards PORTWRAP SOCKET WORD: sets COMPREPLY to the forwards that
+# "PORTWRAP ctl SOCKET list" prints (one a line) and that start with WORD. Where ':'
+# breaks words, bash replaces only the part of WORD after its last ':', so that part
+# of WORD is cut from each.
+_portwrap_ctl_forwards() {
+    local portwrap=$1 socket=$2 word=$3 forward prefix=
+    [[ $socket == '~/'* ]] && socket=$HOME/${socket#'~/'}
+    [[ $COMP_WORDBREAKS == *:* && $word == *:* ]] && prefix=${word%"${word##*:}"}
+    COMPREPLY=()
+    while IFS= read -r forward; do
+        [[ -n $forward && $forward == "$word"* ]] && COMPREPLY+=("${forward#"$prefix"}")
+    done < <(timeout 5 "$portwrap" ctl "$socket" list 2>/dev/null)
+}
+
 # _portwrap_value_option WORD: sets value_option to the option whose value is the
 # word after WORD (-p, -P, -T, or a long option in full), or to nothing, reading the
 # caller's all_options and value_options. As getopt_long reads them: a group of
@@ -50,6 +64,15 @@ _portwrap()
     # "portwrap ctl SOCKET list|add FORWARD|remove FORWARD": a request to a running
     # portwrap. ctl counts only as the first word (anywhere else it is a command name).
     if ((COMP_CWORD >= 2)) && [[ ${COMP_WORDS[1]} == ctl ]]; then
+        # remove FORWARD: the forwards that portwrap lists. The line is split on blanks
+        # here: bash splits 127.0.0.1:40123:8888/tcp into words at each ':'.
+        local -a typed
+        read -ra typed <<<"${COMP_LINE:0:COMP_POINT}"
+        [[ ${COMP_LINE:0:COMP_POINT} == *[[:blank:]] ]] && typed+=("")
+        if ((${#typed[@]} == 5)) && [[ ${typed[3]} == remove ]]; then
+            _portwrap_ctl_forwards "$1" "${typed[2]}" "${typed[4]}"
+            return 0
+        fi
         case $COMP_CWORD in
         2) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;  # the --control-socket PATH
         3) mapfile -t COMPREPLY < <(compgen -W 'list add remove' -- "$cur") ;;

@@ -79,6 +79,19 @@ function __portwrap_ctl_at
     test -z "$argv[1]"; or test $at = $argv[1]
 end
 
+# "portwrap ctl SOCKET remove ...": true when the verb is remove.
+function __portwrap_ctl_removing
+    set -l words (commandline -opc)
+    test "$words[4]" = remove
+end
+
+# The forwards "portwrap ctl SOCKET list" prints, one a line, for remove.
+function __portwrap_ctl_forwards
+    set -l words (commandline -opc)
+    set -l socket (string replace -r '^~/' "$HOME/" -- $words[3])
+    timeout 5 $words[1] ctl $socket list 2>/dev/null
+end
+
 set -l in_options 'test (__portwrap_state) != command'
 complete -c portwrap -f -n $in_options -s p -l host-port -x -d 'a forward: HOST_PORT, HOST_PORT:GUEST_PORT[/udp] or unix:PATH:GUEST_PORT'
 complete -c portwrap -f -n $in_options -s P -l guest-port -x -d 'port inside the namespace for a single -p HOST_PORT'
@@ -108,6 +121,7 @@ complete -c portwrap -n '__portwrap_ctl_at 0' -F -d 'the --control-socket of a r
 complete -c portwrap -f -n '__portwrap_ctl_at 1' -a list -d 'list the forwards'
 complete -c portwrap -f -n '__portwrap_ctl_at 1' -a add -d 'add a forward: [ADDR:]HOST_PORT:GUEST_PORT[/udp]'
 complete -c portwrap -f -n '__portwrap_ctl_at 1' -a remove -d 'remove a forward, as list shows it'
+complete -c portwrap -f -n '__portwrap_ctl_at 2; and __portwrap_ctl_removing' -a '(__portwrap_ctl_forwards)'
 complete -c portwrap -f -n '__portwrap_ctl_at'
 # COMMAND's name, then its own arguments, completed as for COMMAND itself.
 complete -c portwrap -n 'not __portwrap_ctl_at; and test (__portwrap_state) != value' -x \

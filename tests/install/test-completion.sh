@@ -21,6 +21,18 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/empty" "$tmp/home"  # an empty working directory: no file names to offer
 mkdir "$tmp/run" && : >"$tmp/run/jupyter.sock"  # where "portwrap ctl" finds a socket path
 sock=$tmp/run/jupyter.sock
+# "portwrap ctl SOCKET remove " offers what "portwrap ctl SOCKET list" prints: a
+# portwrap first in PATH that answers list for $sock as a running one does (the
+# format of portwrap(1): one forward a line, as -p writes it), and fails otherwise.
+mkdir "$tmp/bin"
+cat >"$tmp/bin/portwrap" <<END
+#!/bin/sh
+[ "\$#" = 3 ] && [ "\$1" = ctl ] && [ "\$2" = "$sock" ] && [ "\$3" = list ] || exit 125
+printf '%s\n' '127.0.0.1:40123:8888/tcp' '[::1]:40124:8888/tcp' '127.0.0.1:40125:53/udp' 'unix:$tmp/run/web.sock:8080'
+END
+chmod +x "$tmp/bin/portwrap"
+printf '%s\n' '127.0.0.1:40123:8888/tcp' '127.0.0.1:40125:53/udp' '[::1]:40124:8888/tcp' "unix:$tmp/run/web.sock:8080" |
+    sort >"$tmp/forwards"
 
 # The options --help lists: every "-x" and "--long" on its option lines.
 "$PORTWRAP" --help | grep -E '^ {2}(-[[:alnum:]], )?--|^ {6}--' |
@@ -146,6 +158,15 @@ for mode in plain full; do
     expect "bash ($mode) 'portwrap ctl SOCKET re'" "$tmp/out" +remove -- list
     b "portwrap ctl $sock add "
     expect "bash ($mode) 'portwrap ctl SOCKET add ': a forward, nothing offered" "$tmp/out" -- list --help ctl
+    PATH=$tmp/bin:$PATH b "portwrap ctl $sock remove "
+    expect "bash ($mode) 'portwrap ctl SOCKET remove ': the forwards list prints" "$tmp/out" "=$tmp/forwards"
+    # bash replaces only the part after the last ':' (a word break): that part is offered.
+    PATH=$tmp/bin:$PATH b "portwrap ctl $sock remove 127.0.0.1:4012"
+    expect "bash ($mode) 'portwrap ctl SOCKET remove 127.0.0.1:4012'" "$tmp/out" +40123:8888/tcp +40125:53/udp \
+        -- '[::1]:40124:8888/tcp' 40124:8888/tcp 127.0.0.1:40123:8888/tcp
+    PATH=$tmp/bin:$PATH b "portwrap ctl $tmp/run/other.sock remove "
+    expect "bash ($mode) 'portwrap ctl OTHER remove ': nothing listed there, nothing offered" "$tmp/out" \
+        -- 127.0.0.1:40123:8888/tcp
     if [[ $mode == full ]]; then
         b 'portwrap -p 9876 -P 8888 -- ls --al'
         expect "bash (full) 'portwrap ... -- ls --al': ls's own options" "$tmp/out" +--all -- --host-addr
@@ -190,6 +211,10 @@ if command -v fish >/dev/null; then
     expect "fish 'portwrap ctl SOCKET ': the verbs" "$tmp/out" "=$tmp/verbs"
     f "portwrap ctl $sock add "
     expect "fish 'portwrap ctl SOCKET add ': a forward, nothing offered" "$tmp/out" -- list --help ctl
+    PATH=$tmp/bin:$PATH f "portwrap ctl $sock remove "
+    expect "fish 'portwrap ctl SOCKET remove ': the forwards list prints" "$tmp/out" "=$tmp/forwards"
+    PATH=$tmp/bin:$PATH f "portwrap ctl $sock list "
+    expect "fish 'portwrap ctl SOCKET list ': nothing offered" "$tmp/out" -- 127.0.0.1:40123:8888/tcp
 else
     fail "fish is not installed (scripts/install-deps.sh installs it)"
 fi
@@ -249,6 +274,12 @@ EOF
     z "portwrap ctl $sock "
     zsh_words
     expect "zsh 'portwrap ctl SOCKET ': the verbs" "$tmp/out" +list +add +remove -- --help
+    PATH=$tmp/bin:$PATH z "portwrap ctl $sock remove "
+    zsh_words
+    expect "zsh 'portwrap ctl SOCKET remove ': the forwards list prints" "$tmp/out" +40123 +40124 +40125 "+$tmp/run/web.sock"
+    PATH=$tmp/bin:$PATH z "portwrap ctl $sock add "
+    zsh_words
+    expect "zsh 'portwrap ctl SOCKET add ': no forward offered" "$tmp/out" -- 40123 40124
     z 'portwrap -p 9876 -P 8888 true --h'
     expect "zsh after COMMAND 'true': no portwrap option" "$tmp/out" -- --help --host-port --host-addr
     z 'portwrap -vp 9876 -P 8888 true --h'

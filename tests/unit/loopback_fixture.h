@@ -30,6 +30,38 @@
 
 namespace portwrap::test {
 
+// Starts a connector the way the namespace child does: a forked stand-in for the
+// child calls connector::spawn, whose CLONE_PARENT makes the connector this process's
+// child. `theirs` is the connector's end of its socket pair. Its pid, or -1.
+inline pid_t spawn_connector(UniqueFd theirs)
+{
+    PipeEnds pid_pipe = make_pipe(O_CLOEXEC);
+    if (!pid_pipe)
+        return -1;
+    const pid_t self = ::getpid();
+    const pid_t caller = ::fork();
+    if (caller < 0)
+        return -1;
+    if (caller == 0) {
+        pid_t connector = -1;
+        try {
+            connector = connector::spawn(std::move(theirs), self, false);
+        } catch (...) {
+        }
+        ssize_t unused = ::write(pid_pipe.write.get(), &connector, sizeof connector);
+        (void)unused;
+        _exit(connector > 0 ? 0 : 1);
+    }
+    theirs.reset();
+    pid_pipe.write.reset();
+    while (::waitpid(caller, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    pid_t pid = -1;
+    if (::read(pid_pipe.read.get(), &pid, sizeof pid) != sizeof pid)
+        return -1;
+    return pid;
+}
+
 // A running connector, passed wherever a Connector& is asked for.
 class TestConnector {
 public:
@@ -39,29 +71,8 @@ public:
         SocketPair pair = make_socket_pair(SOCK_SEQPACKET | SOCK_CLOEXEC);
         if (!pair)
             throw std::runtime_error("socketpair failed");
-        UniqueFd theirs = std::move(pair.second);
-        PipeEnds pid_pipe = make_pipe(O_CLOEXEC);
-        if (!pid_pipe)
-            throw std::runtime_error("pipe2 failed");
-        const pid_t self = ::getpid();
-        const pid_t caller = ::fork();
-        if (caller < 0)
-            throw std::runtime_error("fork failed");
-        if (caller == 0) {
-            pid_t connector = -1;
-            try {
-                connector = connector::spawn(std::move(theirs), self, false);
-            } catch (...) {
-            }
-            ssize_t unused = ::write(pid_pipe.write.get(), &connector, sizeof connector);
-            (void)unused;
-            _exit(connector > 0 ? 0 : 1);
-        }
-        theirs.reset();
-        pid_pipe.write.reset();
-        while (::waitpid(caller, nullptr, 0) < 0 && errno == EINTR) {
-        }
-        if (::read(pid_pipe.read.get(), &pid_, sizeof pid_) != sizeof pid_ || pid_ <= 0)
+        pid_ = spawn_connector(std::move(pair.second));
+        if (pid_ <= 0)
             throw std::runtime_error("cannot start the connector");
         connector_.emplace(std::move(pair.first), 0);  // 0: reaped here, not by stop()
     }

@@ -1,8 +1,7 @@
 // Connector (connector.h), portwrap's side of the connector process: it opens sockets
-// inside (here the host's loopback: the test is the connector's subreaper, as in
-// loopback_fixture.h), and stop() ends and reaps it, even when it is stopped.
+// inside (here the host's loopback, as in loopback_fixture.h), and stop() ends and
+// reaps it, even when it is stopped.
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -35,13 +34,13 @@ struct ChildSignals {
     UniqueFd fd;
 };
 
-// A connector started as the namespace child starts it, with portwrap's end.
+// A connector started as the namespace child starts it (loopback_fixture.h), with
+// portwrap's end.
 Connector start_connector(pid_t& pid)
 {
-    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     SocketPair pair = make_socket_pair(SOCK_SEQPACKET | SOCK_CLOEXEC);
     REQUIRE(pair);
-    pid = connector::spawn(std::move(pair.second), ::getpid(), false);
+    pid = spawn_connector(std::move(pair.second));
     REQUIRE(pid > 0);
     return Connector(std::move(pair.first), pid);
 }

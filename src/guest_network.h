@@ -24,8 +24,17 @@ inline constexpr uint8_t kPrefixLength6 = 64;
 inline constexpr const char* kGuestAddress6 = "fd00::100";
 inline constexpr const char* kGateway6 = "fd00::2";
 inline constexpr const char* kNameserver6 = "fd00::3";
-// libslirp's largest MTU (IF_MTU_MAX is 65521); fewer, larger frames cost less per byte.
-inline constexpr uint32_t kMtu = 65520;
+// tap0's MTU, and libslirp's. Larger frames cost less per byte, but libslirp 4.7 (no
+// window scaling: windows of at most 65535) sends a window update only once it can
+// open the window by two of its segments (tcp_output). With a larger segment the
+// namespace's kernel, offered a window smaller than one of its own segments, waits
+// for its persist timer (200 ms and more) instead: stalls in the middle of a
+// download by a slow host client, and at the command's exit the drain took that
+// silence for the end and lost what was still in the namespace's socket buffer.
+// With segments (MTU - 40: IPv4 and TCP headers) of at most 65536 / 3 bytes, the
+// update comes as soon as libslirp has passed the data on.
+inline constexpr uint32_t kMtu = 21885;
+static_assert(3 * (kMtu - 40) <= 65536, "libslirp would not send the window updates the namespace waits for");
 
 in_addr address(const char* dotted);  // one of the constants above, parsed
 in6_addr address6(const char* text);  // one of the IPv6 constants above, parsed

@@ -91,16 +91,8 @@ ready=$PW_WORK/drain.ready
 pw_start -p "$hp" -P 8080 -- "$PY" "$drain_py" server '{guest-port}' "$ready"
 if wait_until 30 test -e "$ready"; then
     got=$("$PY" "$drain_py" client "$hp")
-    if [[ ${PORTWRAP_TEST_DRIVER:-} == slirp && $got != "$((768 * 65536)) intact" && $got == *" intact" ]]; then
-        # A known, open bug of the slirp driver (docs/testing.md, "Known bugs"): now
-        # and then the last ~3 MB (the namespace's socket buffer at the exit) never
-        # arrive. The relay and handoff drivers must deliver all of it; a corrupt
-        # answer fails here too.
-        log "KNOWN BUG (slirp driver): the host client got $got of $((768 * 65536)) bytes"
-    else
-        expect_eq "bytes the host client got from a server that wrote 48 MiB and exited at once" \
-            "$((768 * 65536)) intact" "$got"
-    fi
+    expect_eq "bytes the host client got from a server that wrote 48 MiB and exited at once" \
+        "$((768 * 65536)) intact" "$got"
     pw_wait 30
     expect_status "that server's exit status" 0
 else

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # outbound: the namespace's network as the command sees it, and its way out to host
 # loopback services.
-#  - inside: tap0 has 10.0.2.100/24 and MTU 65520, the default route goes via 10.0.2.2;
+#  - inside: tap0 has 10.0.2.100/24 and MTU 21885, the default route goes via 10.0.2.2;
 #  - a listener on host 127.0.0.1:X is reached from inside at 10.0.2.2:X with
 #    --allow-host-loopback, and is NOT reached without it (bounded 5 s timeouts);
 #  - the host listener sees exactly the connections that were allowed;
@@ -18,7 +18,7 @@ addr=$(sed -n '1,/^$/p' "$PW_OUT" | grep -oE 'inet [0-9./]+' | head -n 1)
 mtu=$(sed -n '/^$/,/^$/p' "$PW_OUT" | grep -oE 'mtu [0-9]+' | head -n 1)
 route=$(grep -E '^default' "$PW_OUT" | grep -oE 'via [0-9.]+ dev [^ ]+' | head -n 1)
 expect_eq "tap0's IPv4 address inside" "inet 10.0.2.100/24" "$addr"
-expect_eq "tap0's MTU inside" "mtu 65520" "$mtu"
+expect_eq "tap0's MTU inside" "mtu 21885" "$mtu"
 expect_eq "default route inside" "via 10.0.2.2 dev tap0" "$route"
 
 # --- host loopback service -----------------------------------------------------------

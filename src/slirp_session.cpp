@@ -20,7 +20,7 @@
 namespace portwrap {
 namespace {
 
-// An Ethernet frame at the largest MTU: 14-byte header + 65520 bytes of payload.
+// An Ethernet frame of up to 14 + 65520 bytes: room for any MTU tap0 could be given (guest_network.h sets 21885).
 constexpr size_t kFrameBufferSize = 65536;
 // Frames fed to libslirp per wake-up before its sockets get a turn again.
 constexpr size_t kMaxFramesPerDispatch = 128;

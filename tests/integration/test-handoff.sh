@@ -111,46 +111,76 @@ elif mode == "dual":  # [::]:PORT, IPv4 too (IPV6_V6ONLY off)
     s.listen(16)
     note("bound [%s]:%d" % s.getsockname()[:2])
     serve(s, 1)
-elif mode == "flip":  # the TOCTOU attack: another thread flips the sockaddr during bind()
-    import ctypes.util, threading
+elif mode == "flip":  # the TOCTOU attack: another process flips the sockaddr during bind()
+    # The sockaddr lives in memory shared with a forked flipper: a thread would share
+    # the GIL with the binding thread and could sit idle through every bind, leaving
+    # the address unflipped (or stuck on the unforwarded port) for a whole run.
+    import ctypes.util, mmap
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
     class In(ctypes.Structure):
         _fields_ = [("family", ctypes.c_ushort), ("port", ctypes.c_ushort), ("addr", ctypes.c_uint32),
                     ("zero", ctypes.c_char * 8)]
+    class Shared(ctypes.Structure):
+        _fields_ = [("sa", In), ("flips", ctypes.c_uint64), ("stop", ctypes.c_uint32)]
     forwarded, other = socket.htons(port), socket.htons(port + 2)
     wide, loop = 0, socket.htonl(0x7F000001)  # 0.0.0.0, 127.0.0.1
-    sa = In(socket.AF_INET, forwarded, wide)
-    stop = False
-    def flipper():
+    memory = mmap.mmap(-1, ctypes.sizeof(Shared))  # MAP_SHARED: the flipper writes, bind() reads
+    shared = Shared.from_buffer(memory)
+    sa = shared.sa
+    sa.family, sa.port, sa.addr = socket.AF_INET, forwarded, wide
+    kept = []
+
+    def bind_once():  # where it bound (None: it failed), and whether a flip came meanwhile
+        s = socket.socket()
+        before = shared.flips
+        rc = libc.bind(s.fileno(), ctypes.byref(sa), ctypes.sizeof(sa))
+        raced = shared.flips != before
+        if rc != 0:
+            s.close()
+            return None, raced
+        s.listen(1)
+        kept.append(s)
+        return "%s:%d" % s.getsockname(), raced
+
+    # Control, with nothing flipping yet: a bind to 0.0.0.0:PORT gets the host side.
+    note("control before %s" % bind_once()[0])
+    flipper = os.fork()
+    if flipper == 0:
+        libc.prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL: it never outlives the command
         i = 0
-        while not stop:
+        while not shared.stop:
             sa.port = forwarded if i % 2 else other
             sa.addr = wide if i % 3 else loop
             i += 1
-    t = threading.Thread(target=flipper)
-    t.start()
-    kept, results = [], {}
+            shared.flips = i
+        os._exit(0)
+    # Each attempt counts as raced when the flipper rewrote the sockaddr while the
+    # bind was pending, i.e. while portwrap read it and the kernel bound it. Bounded:
+    # 50 raced binds, 20000 attempts or 20 seconds, whichever comes first.
+    results, attempts, raced = {}, 0, 0
     deadline = time.time() + 20
-    for _ in range(300):
-        if time.time() > deadline:
-            break
-        s = socket.socket()
-        rc = libc.bind(s.fileno(), ctypes.byref(sa), ctypes.sizeof(sa))
-        if rc == 0:
-            s.listen(1)
-            where = "%s:%d" % s.getsockname()
-            results[where] = results.get(where, 0) + 1
-            kept.append(s)
-        else:
-            s.close()
-        if len(kept) > 20:
-            for k in kept:
-                k.close()
-            kept = []
-    stop = True
-    t.join()
+    try:
+        while raced < 50 and attempts < 20000 and time.time() < deadline:
+            attempts += 1
+            where, flipped = bind_once()
+            raced += flipped
+            if where:
+                results[where] = results.get(where, 0) + 1
+            if len(kept) > 20:
+                for k in kept:
+                    k.close()
+                kept.clear()
+    finally:
+        shared.stop = 1
+        os.waitpid(flipper, 0)
     for where in sorted(results):
         note("bound %s" % where)
+    note("raced %d of %d binds (%s)" % (raced, attempts, ", ".join("%s %d" % r for r in sorted(results.items()))))
+    for k in kept:
+        k.close()
+    # Control again, the flipper stopped: the attack left the forward working.
+    sa.port, sa.addr = forwarded, wide
+    note("control after %s" % bind_once()[0])
     note("done")
 elif mode == "filtered":  # its own seccomp filter first, then bind
     rc = own_filter()
@@ -302,18 +332,24 @@ expect_eq "127.0.0.2:$hp (the forward's host side) reaches the server" got:hello
 pw_wait 30
 
 # --- security: flipping the sockaddr during bind() gains nothing --------------------------
-# A thread rewrites the address and port while the main thread binds again and again
+# Another process rewrites the address and port while the command binds again and again
 # (the TOCTOU bypass4netns warns of): each bind gets either the forward's host side or
-# an address inside the namespace, never another host socket.
+# an address inside the namespace, never another host socket. Which of the two a raced
+# bind gets depends on when the flip lands, so the host side is asserted on the binds
+# made with the flipper still and stopped, before and after the attack.
 hp=$(free_port)
 pw_start -v -p "$hp:8080" -- "$srv" flip 8080 "$out" flip
 check "the flipping command finished" wait_until 60 grep -sqx done "$out/flip.log"
 log "flip results: $(tr '\n' ' ' <"$out/flip.log")"
-check "some bind got the host side (the attack was in play)" grep -qx "bound 127.0.0.1:$hp" "$out/flip.log" ||
-    show_file "portwrap stderr (-v)" "$PW_ERR"
+grep -qx "control before 127.0.0.1:$hp" "$out/flip.log" || show_file "portwrap stderr (-v)" "$PW_ERR"
+expect_eq "positive control: before the flipping, a bind to 0.0.0.0:8080 gets the host side" \
+    "control before 127.0.0.1:$hp" "$(grep '^control before ' "$out/flip.log")"
+check "the attack was in play: the sockaddr changed during some bind" grep -qE '^raced [1-9][0-9]* of ' "$out/flip.log"
 unexpected=$(grep '^bound ' "$out/flip.log" | grep -vx -e "bound 127.0.0.1:$hp" -e "bound 0.0.0.0:8082" \
     -e "bound 127.0.0.1:8082" -e "bound 0.0.0.0:8080" -e "bound 127.0.0.1:8080")
 expect_eq "no bind got anything but the forward's host side or an inside address" "" "$unexpected"
+expect_eq "after the flipping, a bind to 0.0.0.0:8080 still gets the host side" \
+    "control after 127.0.0.1:$hp" "$(grep '^control after ' "$out/flip.log")"
 pw_wait 30
 expect_eq "nothing listens on the host's 8082 (the flipped port)" refused "$(connect_result 127.0.0.1 8082 2)"
 

@@ -156,11 +156,11 @@ elif mode == "flip":  # the TOCTOU attack: another process flips the sockaddr du
         os._exit(0)
     # Each attempt counts as raced when the flipper rewrote the sockaddr while the
     # bind was pending, i.e. while portwrap read it and the kernel bound it. Bounded:
-    # 50 raced binds, 20000 attempts or 20 seconds, whichever comes first.
+    # 200 raced binds, 20000 attempts or 20 seconds, whichever comes first.
     results, attempts, raced = {}, 0, 0
     deadline = time.time() + 20
     try:
-        while raced < 50 and attempts < 20000 and time.time() < deadline:
+        while raced < 200 and attempts < 20000 and time.time() < deadline:
             attempts += 1
             where, flipped = bind_once()
             raced += flipped

@@ -19,7 +19,6 @@
 
 #include "error.h"
 #include "fd_closing.h"
-#include "fd_pair.h"
 #include "fd_passing.h"
 #include "guest_network.h"
 #include "log.h"

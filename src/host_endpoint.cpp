@@ -136,6 +136,24 @@ namespace {
     throw Error(bind_failure(where, spec, err), kExitSetupFailure, err);
 }
 
+// A non-blocking TCP socket bound to spec's IP host side, with SO_REUSEADDR (connections
+// of an earlier run still in TIME_WAIT do not make the port look busy); [::] is IPv6
+// only, like the address says, and 0.0.0.0 separate. listen_tcp and bind_tcp start here.
+UniqueFd bound_tcp(const forward::Spec& spec, const std::string& where)
+{
+    const SocketAddress address = host_address(spec);
+    UniqueFd fd(::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd)
+        throw_errno("cannot create a socket to listen on " + where);
+    int on = 1;
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (spec.ipv6)
+        ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    if (::bind(fd.get(), address.get(), address.length) != 0)
+        throw_bind_failure(where, spec);
+    return fd;
+}
+
 }  // namespace
 
 UniqueFd listen_tcp(const forward::Spec& spec)
@@ -143,16 +161,7 @@ UniqueFd listen_tcp(const forward::Spec& spec)
     if (!spec.unix_path.empty())
         return listen_unix(spec.unix_path);
     const std::string where = forward::host_side(spec);
-    const SocketAddress address = host_address(spec);
-    UniqueFd fd(::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!fd)
-        throw_errno("cannot create a socket to listen on " + where);
-    int on = 1;
-    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    if (spec.ipv6)  // [::] means IPv6 only, like the address says; 0.0.0.0 is separate
-        ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
-    if (::bind(fd.get(), address.get(), address.length) != 0)
-        throw_bind_failure(where, spec);
+    UniqueFd fd = bound_tcp(spec, where);
     if (::listen(fd.get(), SOMAXCONN) != 0)
         throw_errno("cannot listen on " + where);
     return fd;
@@ -178,21 +187,10 @@ UniqueFd listen_unix(const std::string& path)
 
 UniqueFd bind_tcp(const forward::Spec& spec)
 {
-    const std::string where = forward::host_side(spec);
-    const SocketAddress address = host_address(spec);
-    UniqueFd fd(::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!fd)
-        throw_errno("cannot create a socket to bind " + where);
-    int on = 1;
-    // SO_REUSEADDR for the bind, so that connections of an earlier run still in
-    // TIME_WAIT do not make the port look busy; off again at once: two SO_REUSEADDR
-    // sockets may share a port while neither listens, and another user's could then
-    // listen on it first. A listening socket of anyone's still makes the bind fail.
-    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    if (spec.ipv6)
-        ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
-    if (::bind(fd.get(), address.get(), address.length) != 0)
-        throw Error(bind_failure(where, spec, errno));
+    UniqueFd fd = bound_tcp(spec, forward::host_side(spec));
+    // SO_REUSEADDR off again at once: two SO_REUSEADDR sockets may share a port while
+    // neither listens, and another user's could then listen on it first. A listening
+    // socket of anyone's still makes the bind fail.
     int off = 0;
     ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &off, sizeof off);
     return fd;

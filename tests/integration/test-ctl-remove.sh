@@ -10,22 +10,6 @@ pw_init
 
 ctl_sock=$PW_WORK/ctl.sock
 ctl() { as_user "$PW_USER" "$PW_BIN" ctl "$ctl_sock" "$@"; }
-# bind_result PORT: 'bound' if a new listener can take 127.0.0.1:PORT, else the error.
-# SO_REUSEADDR, as servers set it: a connection in TIME_WAIT on the port (libslirp
-# closes first) does not count, a listening socket does.
-bind_result() {
-    "$PY" - "$1" <<'PYEOF'
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-    s.listen(1)
-    print("bound")
-except OSError as e:
-    print("error:" + (e.strerror or str(e)))
-PYEOF
-}
 # With the handoff driver and no server inside to hand it to (the command is a
 # sleep), a forward's host socket is bound and refuses clients: portwrap holds the
 # port, and ss, which lists listeners only, does not show it.
@@ -34,7 +18,7 @@ driver=$(pw_driver)
 # new listener cannot take the port).
 forward_there() {
     if [[ $driver == handoff ]]; then
-        [[ $(connect_result 127.0.0.1 "$1" 2) == refused && $(bind_result "$1") == "error:Address already in use" ]]
+        [[ $(connect_result 127.0.0.1 "$1" 2) == refused && $(listen_result 127.0.0.1 "$1") == "error:Address already in use" ]]
     else
         wait_for_port 127.0.0.1 "$1" 20
     fi
@@ -54,7 +38,7 @@ pw_start --control-socket "$ctl_sock" -p "127.0.0.1:$port:8080" -- sleep 120
 check "the control socket appears" wait_until 20 test -S "$ctl_sock"
 check "the forward 127.0.0.1:$port is there (accepts; handoff: bound)" forward_there "$port"
 # Positive control: while the forward is there, its port cannot be bound, and ss lists it.
-expect_eq "binding 127.0.0.1:$port while forwarded" "error:Address already in use" "$(bind_result "$port")"
+expect_eq "binding 127.0.0.1:$port while forwarded" "error:Address already in use" "$(listen_result 127.0.0.1 "$port")"
 check "ss lists a listener on $port (handoff: portwrap's socket is bound to it)" listening "$port"
 # The clean-up process is the one that was forked with the listener open.
 check "the clean-up process runs" eval "pgrep -P '$PW_PID' -x portwrap-clean >/dev/null"
@@ -63,7 +47,7 @@ ctl remove "127.0.0.1:$port"
 expect_eq "ctl remove 127.0.0.1:$port: exit status" 0 "$?"
 expect_eq "127.0.0.1:$port after remove" refused "$(connect_result 127.0.0.1 "$port" 2)"
 check "ss lists no listener on $port after remove (handoff: no socket of portwrap's)" wait_until 5 not_listening "$port"
-expect_eq "binding 127.0.0.1:$port after remove" bound "$(bind_result "$port")"
+expect_eq "binding 127.0.0.1:$port after remove" listening "$(listen_result 127.0.0.1 "$port")"
 
 added=$(ctl add 0:8080)
 expect_eq "ctl add 0:8080: exit status" 0 "$?"
@@ -72,7 +56,7 @@ check "the added forward $added is there (accepts; handoff: bound)" forward_ther
 ctl remove "$added"
 expect_eq "ctl remove $added: exit status" 0 "$?"
 expect_eq "$added after remove" refused "$(connect_result 127.0.0.1 "$added_port" 2)"
-expect_eq "binding $added after remove" bound "$(bind_result "$added_port")"
+expect_eq "binding $added after remove" listening "$(listen_result 127.0.0.1 "$added_port")"
 
 kill -TERM "$PW_PID"
 pw_wait 30

@@ -237,15 +237,6 @@ stop_helpers
 # --- before the server binds, clients are refused at once; once it binds, served ----------
 # portwrap holds the host port bound but not listening until the server's bind(): a
 # client is not left waiting in a backlog for a server that may never come.
-grab='import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-    s.listen(1)
-    print("listening")
-except OSError as e:
-    print("error:" + e.strerror)'
 hp=$(free_port)
 pw_start -v -p "$hp:8080" -- sh -c 'i=0; while [ ! -e "$0/go" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; exec "$1" once 8080 "$0" early' "$out" "$srv"
 check "-v says the port is bound, its clients refused until the server binds" wait_until 20 grep -q \
@@ -253,9 +244,9 @@ check "-v says the port is bound, its clients refused until the server binds" wa
 expect_eq "a client before the server binds is refused at once" refused "$(connect_result 127.0.0.1 "$hp" 5)"
 # Another user must not take the port meanwhile (bind with SO_REUSEADDR and listen).
 other=$(free_port)
-expect_eq "positive control: $PW_NOSUB_USER can listen on a free port" listening "$(as_user "$PW_NOSUB_USER" "$PY" -c "$grab" "$other")"
+expect_eq "positive control: $PW_NOSUB_USER can listen on a free port" listening "$(as_user "$PW_NOSUB_USER" "$PY" "$PW_HELPER" listen-result 127.0.0.1 "$other")"
 expect_eq "$PW_NOSUB_USER cannot take the port before the server binds" "error:Address already in use" \
-    "$(as_user "$PW_NOSUB_USER" "$PY" -c "$grab" "$hp")"
+    "$(as_user "$PW_NOSUB_USER" "$PY" "$PW_HELPER" listen-result 127.0.0.1 "$hp")"
 touch "$out/go"
 check "once the server has bound, a client is served" wait_until 20 eval '[[ $(greet '"$hp"') == got:hello-from-early ]]'
 pw_wait 30
@@ -271,7 +262,7 @@ check "with no server inside, a client is refused (not left hanging)" wait_until
     '[[ $(connect_result 127.0.0.1 '"$hp"' 5) == refused ]]'
 # Another user must not take the port meanwhile: bind with SO_REUSEADDR and listen.
 expect_eq "$PW_NOSUB_USER cannot take the port while no server holds it" "error:Address already in use" \
-    "$(as_user "$PW_NOSUB_USER" "$PY" -c "$grab" "$hp")"
+    "$(as_user "$PW_NOSUB_USER" "$PY" "$PW_HELPER" listen-result 127.0.0.1 "$hp")"
 touch "$out/go-two"
 check "the restarted server answers on the same host port" wait_until 20 eval '[[ $(greet '"$hp"') == got:hello-from-two ]]'
 expect_eq "the restarted server got the same host side" "bound 127.0.0.1:$hp" "$(logof two)"
